@@ -1,0 +1,101 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { TSchema } from '@sinclair/typebox';
+import { GatewayError } from '../core/errors.js';
+import { operationAliases, operations, type Device2Api, type OperationName } from '../core/operations.js';
+import { compileValidator } from '../core/validate.js';
+import { errorReply } from './error-status.js';
+import type { ApiMetrics } from './metrics.js';
+import { buildOpenApiDocument } from './openapi.js';
+import { acceptJsonBodies } from './request-body.js';
+
+export interface ApiDeps {
+  device2: Device2Api;
+  adminToken: string;
+  metrics: ApiMetrics;
+  logger: FastifyBaseLogger;
+  version: string;
+  bodyLimit?: number;
+}
+
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+/** Builds the management API; listening is the caller's business. */
+export function buildApi(deps: ApiDeps): FastifyInstance {
+  const bodyLimit = deps.bodyLimit ?? 1024 * 1024;
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  acceptJsonBodies(app);
+  app.setValidatorCompiler(({ schema }) => {
+    const validate = compileValidator(schema as TSchema);
+    return (data: unknown) => {
+      try {
+        return { value: validate(data ?? {}) };
+      } catch (error) {
+        return { error: error as Error };
+      }
+    };
+  });
+  app.setErrorHandler((error, request, reply) => {
+    const body = errorReply(error, bodyLimit);
+    if (body.code >= 500) request.log.error({ err: error, url: request.url }, 'request failed');
+    if (body.code === 401) void reply.header('www-authenticate', 'Bearer');
+    return reply.code(body.code).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const operation = /^\/api\/v1\/device2\/([^/?]+)/.exec(request.url)?.[1];
+    const message = operation
+      ? `unknown operation "${decodeURIComponent(operation)}"`
+      : `no route ${request.method} ${request.url.split('?')[0]}`;
+    return reply.code(404).send({ code: 404, message });
+  });
+
+  app.get('/health', (_request, reply) => reply.type('text/plain').send('OK'));
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
+  );
+  const openapi = JSON.stringify(buildOpenApiDocument(deps.version));
+  app.get('/api/v1/openapi.json', (_request, reply) => reply.type('application/json').send(openapi));
+
+  void app.register((device2Routes, _options, registered) => {
+    const expected = digest(`Bearer ${deps.adminToken}`);
+    device2Routes.addHook('onRequest', (request, _reply, done) => {
+      const given = request.headers.authorization;
+      if (!given || !timingSafeEqual(digest(given), expected)) {
+        return done(
+          new GatewayError('UNAUTHORIZED', 'missing or wrong admin token (Authorization: Bearer <token>)'),
+        );
+      }
+      done();
+    });
+    device2Routes.addHook('onResponse', (request, reply, done) => {
+      const operation = (request.routeOptions.config as { operation?: string }).operation ?? 'unknown';
+      deps.metrics.observe(operation, reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    });
+    const routes: [string, OperationName][] = [
+      ...(Object.keys(operations) as OperationName[]).map((name) => [name, name] as [string, OperationName]),
+      ...Object.entries(operationAliases),
+    ];
+    for (const [path, name] of routes) {
+      const spec = operations[name];
+      const call = deps.device2[name] as (params: unknown) => Promise<unknown>;
+      device2Routes.post(`/api/v1/device2/${path}`, {
+        config: { operation: name },
+        schema: { body: spec.params, ...('result' in spec && { response: { 200: spec.result } }) },
+        handler: async (request, reply) => {
+          const result = await call(request.body);
+          if (spec.status !== 200) return reply.code(spec.status).send();
+          return result;
+        },
+      });
+    }
+    registered();
+  });
+  return app;
+}

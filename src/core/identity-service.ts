@@ -1,0 +1,186 @@
+import type { Static } from '@sinclair/typebox';
+import type { Clock } from './clock.js';
+import { toMicros } from './clock.js';
+import { storedCredential } from './credentials.js';
+import { GatewayError, identityNotFound, invalidParameter } from './errors.js';
+import {
+  generateIdentity,
+  identityFormatViolation,
+  identitySpaceSize,
+  nthIdentity,
+} from './identity-format.js';
+import { parseIdentityQuery, parseOrder } from './identity-query.js';
+import type { IdentityRecord, IdentityStore, IdentityUpdate, ResourceStore, StateWrite } from './ports.js';
+import type { AddIdentityParams, AuthInput, IdentityView, MakeIdentityParams } from './schemas/identity.js';
+import type { IdentityFilterParams, ListIdentitiesParams } from './schemas/identity-query.js';
+import type { SettingsService } from './settings-service.js';
+import { deriveStatus } from './identity-status.js';
+
+const RANDOM_ATTEMPTS = 32;
+/** Spaces up to this size are searched exhaustively before makeIdentity gives up. */
+const WALKABLE_SPACE = 1_000_000;
+
+export function toView(record: IdentityRecord, now: number): IdentityView {
+  return {
+    identity: record.identity,
+    auth: {
+      key: record.authType === 'certificate' ? record.credential : null,
+      type: record.authType,
+      ...(record.authExpire !== null && { expire: record.authExpire }),
+    },
+    status: deriveStatus(record, now),
+    locked: record.locked,
+    online: record.online,
+    lastip: record.lastip,
+    lastseen: record.lastseen,
+    tags: record.tags,
+    state: record.state,
+  };
+}
+
+/** Identity registry use cases: whitelisting, generation, lookup, listing and removal. */
+export class IdentityService {
+  constructor(
+    private readonly identities: IdentityStore,
+    private readonly resources: ResourceStore,
+    private readonly settings: SettingsService,
+    private readonly clock: Clock,
+  ) {}
+
+  async add(params: Static<typeof AddIdentityParams>): Promise<void> {
+    const { identity_format: format } = await this.settings.get();
+    const violation = identityFormatViolation(params.identity, format);
+    if (violation) throw invalidParameter('identity', violation);
+    await this.insert(params.identity, params);
+  }
+
+  async make(params: Static<typeof MakeIdentityParams>): Promise<IdentityView> {
+    if (params.auth?.type === 'certificate') {
+      throw invalidParameter(
+        'auth.type',
+        'certificate identities must be named by their certificate; use addIdentity',
+      );
+    }
+    const { identity_format: format } = await this.settings.get();
+    for (let attempt = 0; attempt < RANDOM_ATTEMPTS; attempt++) {
+      const identity = generateIdentity(format);
+      if (await this.tryInsert(identity, params)) return this.get(identity);
+    }
+    const size = identitySpaceSize(format);
+    if (size <= WALKABLE_SPACE) {
+      const start = Math.floor(Math.random() * size);
+      for (let offset = 0; offset < size; offset += 1000) {
+        const batch = Array.from({ length: Math.min(1000, size - offset) }, (_, i) =>
+          nthIdentity(format, (start + offset + i) % size),
+        );
+        const taken = await this.identities.existing(batch);
+        for (const identity of batch) {
+          if (!taken.has(identity) && (await this.tryInsert(identity, params))) return this.get(identity);
+        }
+      }
+    }
+    throw new GatewayError('IDENTITY_SPACE_EXHAUSTED', 'no free identity is left in the identity format');
+  }
+
+  private async tryInsert(identity: string, params: Static<typeof MakeIdentityParams>): Promise<boolean> {
+    try {
+      await this.insert(identity, params);
+      return true;
+    } catch (error) {
+      if (error instanceof GatewayError && error.code === 'ALREADY_EXISTS' && error.parameter === 'identity')
+        return false;
+      throw error;
+    }
+  }
+
+  private async insert(identity: string, params: Static<typeof MakeIdentityParams>): Promise<void> {
+    const { provisioning } = await this.settings.get();
+    const authType = params.auth?.type ?? provisioning.auth_type;
+    const key = params.auth?.key;
+    const now = this.clock.nowMicros();
+    const initial: StateWrite[] = Object.entries(await this.resources.list())
+      .filter(([, definition]) => definition.initial !== undefined)
+      .map(([resource, definition]) => ({ resource, set: definition.initial!, timestamp: now }));
+    await this.identities.insert({
+      identity,
+      authType,
+      credential: key ? storedCredential(authType, key) : null,
+      authExpire: params.auth?.expire === undefined ? null : toMicros(params.auth.expire),
+      locked: params.locked ?? false,
+      permission: {},
+      state: Object.fromEntries(initial.map((w) => [w.resource, { set: w.set, timestamp: w.timestamp }])),
+    });
+  }
+
+  async get(identity: string): Promise<IdentityView> {
+    return toView(await this.record(identity), this.clock.nowMicros());
+  }
+
+  async record(identity: string): Promise<IdentityRecord> {
+    const record = await this.identities.get(identity);
+    if (!record) throw identityNotFound(identity);
+    return record;
+  }
+
+  async list(
+    params: Static<typeof ListIdentitiesParams>,
+  ): Promise<{ devices: IdentityView[]; mayLoadMore: boolean }> {
+    const now = this.clock.nowMicros();
+    const query = parseIdentityQuery(params, now);
+    const limit = params.limit ?? 50;
+    const records = await this.identities.list(
+      query,
+      parseOrder(params.order),
+      limit + 1,
+      params.offset ?? 0,
+    );
+    return {
+      devices: records.slice(0, limit).map((r) => toView(r, now)),
+      mayLoadMore: records.length > limit,
+    };
+  }
+
+  async count(params: Static<typeof IdentityFilterParams>): Promise<{ count: number }> {
+    return { count: await this.identities.count(parseIdentityQuery(params, this.clock.nowMicros())) };
+  }
+
+  async update(params: Static<typeof AddIdentityParams>): Promise<void> {
+    const update: IdentityUpdate = { ...(params.locked !== undefined && { locked: params.locked }) };
+    if (params.auth) Object.assign(update, await this.authUpdate(params.identity, params.auth));
+    if (!(await this.identities.update(params.identity, update))) throw identityNotFound(params.identity);
+  }
+
+  /** A new key replaces the credential; a new type without a key clears it, so the device provisions again. */
+  private async authUpdate(identity: string, auth: AuthInput): Promise<IdentityUpdate> {
+    const update: IdentityUpdate = {};
+    if (auth.expire !== undefined) update.authExpire = toMicros(auth.expire);
+    if (auth.key === null) update.credential = null;
+    if (auth.type !== undefined || typeof auth.key === 'string') {
+      const type = auth.type ?? (await this.record(identity)).authType;
+      update.authType = type;
+      if (typeof auth.key === 'string') update.credential = storedCredential(type, auth.key);
+      else if (auth.type !== undefined) update.credential = null;
+    }
+    return update;
+  }
+
+  async remove(identity: string): Promise<void> {
+    const missing = await this.identities.remove([identity]);
+    if (missing.length > 0) throw identityNotFound(identity);
+  }
+
+  async removeMany(list: string): Promise<string[]> {
+    const identities = [...new Set(list.split(',').map((s) => s.trim()))];
+    if (identities.some((identity) => identity === ''))
+      throw invalidParameter('identities', 'contains an empty identity');
+    if (identities.length > 10_000) throw invalidParameter('identities', 'at most 10000 identities at once');
+    const missing = await this.identities.remove(identities);
+    if (missing.length > 0) {
+      throw new GatewayError(
+        'NOT_FOUND',
+        `identities do not exist: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''}`,
+      );
+    }
+    return identities;
+  }
+}

@@ -1,0 +1,190 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { IdentityState } from './schemas/common.js';
+import {
+  AddIdentityParams,
+  IdentityParams,
+  IdentityPermission,
+  IdentityView,
+  MakeIdentityParams,
+  RemoveIdentitiesParams,
+  UpdateIdentityParams,
+  UpdateIdentityPermissionParams,
+} from './schemas/identity.js';
+import {
+  AddIdentityTagParams,
+  CountIdentitiesResult,
+  IdentityFilterParams,
+  IdentityTagParams,
+  ListIdentitiesParams,
+  ListIdentitiesResult,
+  RemoveIdentityTagParams,
+  SetIdentityStateParams,
+  StringList,
+  UpdateIdentitiesParams,
+} from './schemas/identity-query.js';
+import { AliasParams, ResourceDefinition, ResourceList, ResourceParams } from './schemas/resource.js';
+import { GatewaySettings, GatewaySettingsPatch, SolutionPairing } from './schemas/settings.js';
+
+interface OperationSpec {
+  summary: string;
+  params: TSchema;
+  /** Present for operations that answer 200 with a body. */
+  result?: TSchema;
+  status: 200 | 204 | 205;
+}
+
+const NoParams = Type.Object({}, { additionalProperties: false });
+
+/**
+ * The Device2 operations this gateway serves, with the schemas that validate their parameters and
+ * describe their answers. The HTTP API, the OpenAPI document and the typed client all come from
+ * this table.
+ */
+export const operations = {
+  addIdentity: { summary: 'Add an identity to the gateway.', params: AddIdentityParams, status: 204 },
+  makeIdentity: {
+    summary: 'Generate an identity that conforms to the identity format.',
+    params: MakeIdentityParams,
+    result: IdentityView,
+    status: 200,
+  },
+  getIdentity: {
+    summary: 'Properties and state of an identity.',
+    params: IdentityParams,
+    result: IdentityView,
+    status: 200,
+  },
+  listIdentities: {
+    summary: 'List identities matching filters.',
+    params: ListIdentitiesParams,
+    result: ListIdentitiesResult,
+    status: 200,
+  },
+  countIdentities: {
+    summary: 'Count identities matching filters.',
+    params: IdentityFilterParams,
+    result: CountIdentitiesResult,
+    status: 200,
+  },
+  updateIdentity: {
+    summary: 'Update the auth and locked properties of an identity.',
+    params: UpdateIdentityParams,
+    status: 204,
+  },
+  updateIdentities: {
+    summary: 'Change tags and state of every identity matching filters.',
+    params: UpdateIdentitiesParams,
+    status: 204,
+  },
+  removeIdentity: {
+    summary: 'Delete an identity and everything known about it.',
+    params: IdentityParams,
+    status: 205,
+  },
+  removeIdentities: {
+    summary: 'Delete a comma-separated list of identities.',
+    params: RemoveIdentitiesParams,
+    status: 204,
+  },
+  getIdentityState: {
+    summary: 'Set and reported values of an identity.',
+    params: IdentityParams,
+    result: IdentityState,
+    status: 200,
+  },
+  setIdentityState: {
+    summary: 'Assign set values of settable resources.',
+    params: SetIdentityStateParams,
+    status: 204,
+  },
+  addIdentityTag: { summary: 'Add tags to an identity.', params: AddIdentityTagParams, status: 204 },
+  getIdentityTag: {
+    summary: 'Values of one tag of an identity.',
+    params: IdentityTagParams,
+    result: StringList,
+    status: 200,
+  },
+  listTagNames: {
+    summary: 'Every tag name in the gateway.',
+    params: NoParams,
+    result: StringList,
+    status: 200,
+  },
+  removeIdentityTag: {
+    summary: 'Remove a tag, or some of its values, from an identity.',
+    params: RemoveIdentityTagParams,
+    status: 204,
+  },
+  getIdentityPermission: {
+    summary: 'Permissions of an identity.',
+    params: IdentityParams,
+    result: Type.Required(IdentityPermission),
+    status: 200,
+  },
+  updateIdentityPermission: {
+    summary: 'Update permissions of an identity.',
+    params: UpdateIdentityPermissionParams,
+    status: 204,
+  },
+  addResource: { summary: 'Define a resource.', params: ResourceParams, status: 204 },
+  getGatewayResource: {
+    summary: 'Definition of one resource.',
+    params: AliasParams,
+    result: ResourceDefinition,
+    status: 200,
+  },
+  getGatewayResourceList: {
+    summary: 'Every resource definition, by alias.',
+    params: NoParams,
+    result: ResourceList,
+    status: 200,
+  },
+  updateResource: { summary: 'Update a resource definition.', params: ResourceParams, status: 204 },
+  removeResource: {
+    summary: 'Delete a resource definition and its state entries.',
+    params: AliasParams,
+    status: 204,
+  },
+  getGatewaySettings: {
+    summary: 'The gateway settings.',
+    params: NoParams,
+    result: GatewaySettings,
+    status: 200,
+  },
+  updateGatewaySettings: {
+    summary: 'Change part of the gateway settings.',
+    params: GatewaySettingsPatch,
+    status: 204,
+  },
+  getSolutionPairing: {
+    summary: 'Solution pairing information.',
+    params: NoParams,
+    result: SolutionPairing,
+    status: 200,
+  },
+} satisfies Record<string, OperationSpec>;
+
+export type OperationName = keyof typeof operations;
+
+/** The platform's long names, accepted as well. */
+export const operationAliases: Record<string, OperationName> = {
+  addGatewayResource: 'addResource',
+  updateGatewayResource: 'updateResource',
+  removeGatewayResource: 'removeResource',
+};
+
+export type OperationParams<K extends OperationName> = Static<(typeof operations)[K]['params']>;
+export type OperationResult<K extends OperationName> = (typeof operations)[K] extends {
+  result: infer R extends TSchema;
+}
+  ? Static<R>
+  : void;
+
+/** One async method per operation: the shape of the in-process service and of the HTTP client. */
+export type Device2Api = {
+  [K in OperationName]: (params: OperationParams<K>) => Promise<OperationResult<K>>;
+};
+
+export function isOperationName(name: string): name is OperationName {
+  return Object.hasOwn(operations, name);
+}

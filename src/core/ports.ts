@@ -1,0 +1,134 @@
+import type { IdentityState, ResourceValue, Tag } from './schemas/common.js';
+import type { AuthType, IdentityPermission } from './schemas/identity.js';
+import type { ResourceDefinition } from './schemas/resource.js';
+import type { GatewaySettings } from './schemas/settings.js';
+
+/**
+ * Storage ports. Every method is atomic on its own: an adapter runs it in one transaction, so a
+ * use case never holds a transaction open across awaits. All timestamps are µs since the epoch.
+ */
+
+export type LifecycleStatus = 'locked' | 'reprovision' | 'provisioned' | 'whitelisted' | 'expired';
+
+export interface IdentityRecord {
+  identity: string;
+  authType: AuthType;
+  /** Hash of a token or password, or the PEM of a certificate; null until provisioned. */
+  credential: string | null;
+  authExpire: number | null;
+  locked: boolean;
+  online: boolean;
+  lastseen: number | null;
+  lastip: string | null;
+  permission: IdentityPermission;
+  tags: Tag[];
+  state: IdentityState;
+}
+
+export type NewIdentity = Omit<IdentityRecord, 'online' | 'lastseen' | 'lastip' | 'tags'>;
+
+export type TagOperator = 'gt' | 'gte' | 'lt' | 'lte' | 'eq' | 'ne';
+
+/** A parsed, validated identity filter. Absent fields do not filter. */
+export interface IdentityQuery {
+  /** Lifecycle statuses, ORed. */
+  statuses?: LifecycleStatus[];
+  /** true: only connected identities; false: only disconnected ones. */
+  online?: boolean;
+  /** RE2 pattern matched against the identity (adapters must run it in linear time). */
+  identityPattern?: string;
+  ipaddress?: string;
+  before?: number;
+  after?: number;
+  tagName?: string;
+  tagValue?: string;
+  tagCriteria?: { name: string; operator: TagOperator; value: string }[];
+  /** The time statuses are derived at. */
+  now: number;
+}
+
+export interface OrderKey {
+  field: 'identity' | 'lastseen' | 'lastip' | 'state';
+  /** The resource alias when field is 'state'. */
+  resource?: string;
+  descending: boolean;
+}
+
+export interface StateWrite {
+  resource: string;
+  /** undefined leaves the current value. */
+  set?: ResourceValue;
+  reported?: ResourceValue;
+  timestamp: number;
+}
+
+export interface BulkIdentityChange {
+  addTags: Tag[];
+  /** A tag without value removes every value of that name. */
+  removeTags: { name: string; value?: string }[];
+  state: StateWrite[];
+}
+
+export interface IdentityUpdate {
+  authType?: AuthType;
+  /** null clears the credential (the identity goes back to whitelisted). */
+  credential?: string | null;
+  authExpire?: number | null;
+  locked?: boolean;
+}
+
+export interface IdentityStore {
+  /** Throws ALREADY_EXISTS when the identity, or a token credential, is taken. */
+  insert(identity: NewIdentity): Promise<void>;
+  get(identity: string): Promise<IdentityRecord | undefined>;
+  /** Which of `identities` exist. */
+  existing(identities: string[]): Promise<Set<string>>;
+  list(query: IdentityQuery, order: OrderKey[], limit: number, offset: number): Promise<IdentityRecord[]>;
+  count(query: IdentityQuery): Promise<number>;
+  /** false when the identity does not exist. Throws ALREADY_EXISTS when a token is taken. */
+  update(identity: string, update: IdentityUpdate): Promise<boolean>;
+  /** Removes all or none: returns the identities that do not exist, and then removes nothing. */
+  remove(identities: string[]): Promise<string[]>;
+  /** Applies one change to every identity matching the query; returns how many matched. */
+  updateMatching(query: IdentityQuery, change: BulkIdentityChange): Promise<number>;
+
+  addTags(identity: string, tags: Tag[], replace: boolean): Promise<boolean>;
+  /** Values of one tag name; undefined when the identity does not exist. */
+  tagValues(identity: string, name: string): Promise<string[] | undefined>;
+  tagNames(): Promise<string[]>;
+  /** Removes the named tag, or only the given values of it; false when the identity does not exist. */
+  removeTag(identity: string, name: string, values?: string[]): Promise<boolean>;
+
+  setPermission(identity: string, permission: IdentityPermission): Promise<boolean>;
+  /** Records contact with the device; false when the identity does not exist. */
+  markSeen(identity: string, seen: { at: number; ip?: string; online?: boolean }): Promise<boolean>;
+  /** false when the identity does not exist. */
+  writeState(identity: string, writes: StateWrite[]): Promise<boolean>;
+}
+
+export interface ResourceStore {
+  /**
+   * Throws ALREADY_EXISTS when the alias is defined. With `initial`, every identity gets a state
+   * entry whose set value is the initial one.
+   */
+  add(alias: string, definition: ResourceDefinition, initial?: StateWrite): Promise<void>;
+  get(alias: string): Promise<ResourceDefinition | undefined>;
+  list(): Promise<Record<string, ResourceDefinition>>;
+  /** false when the alias is not defined. */
+  update(alias: string, definition: ResourceDefinition): Promise<boolean>;
+  /** Removes the definition and every identity's state entry for it; false when not defined. */
+  remove(alias: string): Promise<boolean>;
+}
+
+export interface SettingsStore {
+  get(): Promise<GatewaySettings | undefined>;
+  put(settings: GatewaySettings): Promise<void>;
+}
+
+export interface Store {
+  identities: IdentityStore;
+  resources: ResourceStore;
+  settings: SettingsStore;
+  /** Flushes and releases everything; no method may be called afterwards. */
+  close(): Promise<void>;
+}

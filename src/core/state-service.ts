@@ -1,0 +1,90 @@
+import type { Static } from '@sinclair/typebox';
+import type { Clock } from './clock.js';
+import { GatewayError, identityNotFound, invalidParameter } from './errors.js';
+import type { EventPublisher } from './events.js';
+import { parseIdentityQuery } from './identity-query.js';
+import type { IdentityStore, ResourceStore, StateWrite } from './ports.js';
+import { conformValue } from './resource-values.js';
+import type { IdentityState, ResourceValue } from './schemas/common.js';
+import type { UpdateIdentitiesParams } from './schemas/identity-query.js';
+import { checkTagSizes } from './tag-service.js';
+
+/**
+ * Identity state: the cloud's "set" and the device's "reported" value per defined resource.
+ * A sync resource holds a set value until the device reports it back; a non-sync one takes it
+ * as reported at once.
+ */
+export class StateService {
+  constructor(
+    private readonly identities: IdentityStore,
+    private readonly resources: ResourceStore,
+    private readonly events: EventPublisher,
+    private readonly clock: Clock,
+  ) {}
+
+  async get(identity: string): Promise<IdentityState> {
+    const record = await this.identities.get(identity);
+    if (!record) throw identityNotFound(identity);
+    return record.state;
+  }
+
+  /** Checks each value against its resource and says what to write; `parameterPrefix` locates errors. */
+  private async planWrites(
+    values: Record<string, ResourceValue>,
+    asDevice: boolean,
+    parameterPrefix: string,
+  ): Promise<StateWrite[]> {
+    const aliases = Object.keys(values);
+    if (aliases.length === 0) throw invalidParameter(parameterPrefix || 'state', 'no resource values given');
+    const definitions = await this.resources.list();
+    const timestamp = this.clock.nowMicros();
+    return aliases.map((alias) => {
+      const parameter = parameterPrefix ? `${parameterPrefix}.${alias}` : alias;
+      const definition = definitions[alias];
+      if (!definition) throw invalidParameter(parameter, 'no resource is defined with this alias');
+      if (!definition.settable) {
+        throw new GatewayError('NOT_SETTABLE', `resource "${alias}" is not settable`, { parameter });
+      }
+      const value = conformValue(definition, values[alias]!, parameter);
+      return asDevice || !definition.sync
+        ? { resource: alias, set: value, reported: value, timestamp }
+        : { resource: alias, set: value, timestamp };
+    });
+  }
+
+  async set(identity: string, values: Record<string, ResourceValue>, simulate: boolean): Promise<void> {
+    const writes = await this.planWrites(values, simulate, '');
+    if (!(await this.identities.writeState(identity, writes))) throw identityNotFound(identity);
+    if (simulate) {
+      const timestamp = writes[0]!.timestamp;
+      this.events.publish({
+        type: 'data_in',
+        identity,
+        ip: null,
+        protocol: 'simulate',
+        timestamp,
+        connection_id: null,
+        payload: [{ timestamp, values: Object.fromEntries(writes.map((w) => [w.resource, w.reported!])) }],
+        updated_resources: writes.map((w) => w.resource),
+      });
+    }
+  }
+
+  /** updateIdentities: one change applied to every identity the filters match. */
+  async updateMatching(params: Static<typeof UpdateIdentitiesParams>): Promise<number> {
+    const { add, remove, update, ...filters } = params;
+    if (!add?.tags?.length && !remove?.tags?.length && update?.state === undefined) {
+      throw invalidParameter('update', 'nothing to change: give add.tags, remove.tags or update.state');
+    }
+    checkTagSizes(add?.tags ?? [], 'add.tags');
+    checkTagSizes(remove?.tags ?? [], 'remove.tags');
+    const query = parseIdentityQuery(filters, this.clock.nowMicros());
+    const state =
+      update?.state === undefined ? [] : await this.planWrites(update.state, false, 'update.state');
+    return this.identities.updateMatching(query, {
+      addTags: add?.tags ?? [],
+      removeTags: remove?.tags ?? [],
+      state,
+    });
+  }
+}

@@ -1,0 +1,77 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { buildApi } from './api/build-api.js';
+import { createApiMetrics } from './api/metrics.js';
+import { InProcessBus } from './bus/in-process-bus.js';
+import { resolveAdminToken } from './config/admin-token.js';
+import { envName, flagName, type Config } from './config/config-schema.js';
+import { systemClock, type Clock } from './core/clock.js';
+import { createDevice2 } from './core/device2.js';
+import type { Device2Api } from './core/operations.js';
+import { createSqliteStore } from './storage/sqlite/sqlite-store.js';
+import { packageVersion } from './version.js';
+
+export interface GatewayOptions {
+  logger: Logger;
+  clock?: Clock;
+}
+
+export interface Gateway {
+  device2: Device2Api;
+  bus: InProcessBus;
+  /** Binds every listener; on failure closes what it opened and throws naming the setting. */
+  start(): Promise<{ apiPort: number }>;
+  /** Stops accepting, lets requests in flight finish, and closes the store. */
+  stop(): Promise<void>;
+}
+
+export class StartupError extends Error {}
+
+/** The composition root: the one place that builds and wires every part of the gateway. */
+export function createGateway(config: Config, { logger, clock = systemClock }: GatewayOptions): Gateway {
+  mkdirSync(config.dataDir, { recursive: true });
+  const admin = resolveAdminToken(config.adminToken, config.dataDir);
+  if (admin.generated) {
+    logger.info(
+      { adminToken: admin.token, file: admin.file },
+      'generated the admin token; it is kept in the data directory',
+    );
+  }
+  const store = createSqliteStore(join(config.dataDir, 'fleetgate.db'));
+  const bus = new InProcessBus((err, event) =>
+    logger.error({ err, event: event.type }, 'event subscriber failed'),
+  );
+  const device2 = createDevice2({ store, events: bus, clock });
+  const metrics = createApiMetrics(async () => (await device2.countIdentities({})).count);
+  const api = buildApi({ device2, adminToken: admin.token, metrics, logger, version: packageVersion() });
+
+  async function stop(): Promise<void> {
+    await api.close();
+    await store.close();
+  }
+
+  return {
+    device2,
+    bus,
+    async start() {
+      try {
+        await api.listen({ port: config.apiPort, host: config.bind });
+      } catch (error) {
+        await stop();
+        const reason =
+          (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
+            ? 'is in use'
+            : `cannot be bound (${(error as Error).message})`;
+        throw new StartupError(
+          `${envName('apiPort')} (${flagName('apiPort')}): port ${config.apiPort} on ${config.bind} ${reason}`,
+        );
+      }
+      const address = api.server.address();
+      const apiPort = typeof address === 'object' && address ? address.port : config.apiPort;
+      logger.info({ listener: 'api', port: apiPort }, 'listening');
+      return { apiPort };
+    },
+    stop,
+  };
+}

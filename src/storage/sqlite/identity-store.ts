@@ -1,0 +1,298 @@
+import type Database from 'better-sqlite3';
+import { RE2JS } from 're2js';
+import { alreadyExists } from '../../core/errors.js';
+import type {
+  BulkIdentityChange,
+  IdentityQuery,
+  IdentityRecord,
+  IdentityStore,
+  IdentityUpdate,
+  NewIdentity,
+  OrderKey,
+  StateWrite,
+} from '../../core/ports.js';
+import type { IdentityState, Tag } from '../../core/schemas/common.js';
+import type { AuthType, IdentityPermission } from '../../core/schemas/identity.js';
+import { orderSql, whereSql } from './identity-query-sql.js';
+import { StatementCache } from './statement-cache.js';
+
+interface IdentityRow {
+  id: number;
+  identity: string;
+  auth_type: string;
+  credential: string | null;
+  auth_expire: number | null;
+  locked: number;
+  online: number;
+  lastseen: number | null;
+  lastip: string | null;
+  permission: string;
+}
+
+const COLUMNS =
+  'i.id, i.identity, i.auth_type, i.credential, i.auth_expire, i.locked, i.online, i.lastseen, i.lastip, i.permission';
+
+function conflict(error: unknown): never {
+  const message = (error as Error).message ?? '';
+  if (message.includes('UNIQUE constraint failed: identities.identity')) {
+    throw alreadyExists('identity', 'an identity with this name already exists');
+  }
+  if (message.includes('UNIQUE constraint failed: identities.credential')) {
+    throw alreadyExists('auth.key', 'this token is already used by another identity');
+  }
+  throw error;
+}
+
+const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
+
+/** Runs user-supplied identity patterns with RE2 semantics, so no pattern can stall the process. */
+function registerRegexp(db: Database.Database): void {
+  const compiled = new Map<string, RE2JS>();
+  db.function('fg_regexp', { deterministic: true }, (pattern, value) => {
+    let re = compiled.get(pattern as string);
+    if (!re) {
+      if (compiled.size >= 64) compiled.clear();
+      re = RE2JS.compile(pattern as string);
+      compiled.set(pattern as string, re);
+    }
+    return re.test(value as string) ? 1 : 0;
+  });
+}
+
+export function createSqliteIdentityStore(db: Database.Database): IdentityStore {
+  registerRegexp(db);
+  const statements = new StatementCache(db);
+  const stmt = (sql: string) => statements.get(sql);
+  const idOf = (identity: string) =>
+    (stmt('SELECT id FROM identities WHERE identity = ?').get(identity) as { id: number } | undefined)?.id;
+
+  function hydrate(rows: IdentityRow[]): IdentityRecord[] {
+    if (rows.length === 0) return [];
+    const ids = JSON.stringify(rows.map((r) => r.id));
+    const tags = new Map<number, Tag[]>();
+    const state = new Map<number, IdentityState>();
+    for (const t of stmt(
+      'SELECT identity_id, name, value FROM identity_tags WHERE identity_id IN (SELECT value FROM json_each(?)) ORDER BY name, value',
+    ).all(ids) as { identity_id: number; name: string; value: string }[]) {
+      let list = tags.get(t.identity_id);
+      if (!list) tags.set(t.identity_id, (list = []));
+      list.push({ name: t.name, value: t.value });
+    }
+    for (const s of stmt(
+      'SELECT identity_id, resource, set_value, reported_value, timestamp FROM identity_state WHERE identity_id IN (SELECT value FROM json_each(?))',
+    ).all(ids) as {
+      identity_id: number;
+      resource: string;
+      set_value: string | null;
+      reported_value: string | null;
+      timestamp: number;
+    }[]) {
+      let entries = state.get(s.identity_id);
+      if (!entries) state.set(s.identity_id, (entries = {}));
+      entries[s.resource] = {
+        ...(s.set_value !== null && { set: JSON.parse(s.set_value) as string | number | boolean }),
+        ...(s.reported_value !== null && {
+          reported: JSON.parse(s.reported_value) as string | number | boolean,
+        }),
+        timestamp: s.timestamp,
+      };
+    }
+    return rows.map((row) => ({
+      identity: row.identity,
+      authType: row.auth_type as AuthType,
+      credential: row.credential,
+      authExpire: row.auth_expire,
+      locked: row.locked === 1,
+      online: row.online === 1,
+      lastseen: row.lastseen,
+      lastip: row.lastip,
+      permission: JSON.parse(row.permission) as IdentityPermission,
+      tags: tags.get(row.id) ?? [],
+      state: state.get(row.id) ?? {},
+    }));
+  }
+
+  function writeState(id: number, writes: StateWrite[]): void {
+    const upsert =
+      stmt(`INSERT INTO identity_state (identity_id, resource, set_value, reported_value, timestamp)
+      VALUES (?, ?, ?, ?, ?) ON CONFLICT (identity_id, resource) DO UPDATE SET
+        set_value = coalesce(excluded.set_value, set_value),
+        reported_value = coalesce(excluded.reported_value, reported_value),
+        timestamp = excluded.timestamp`);
+    for (const w of writes) upsert.run(id, w.resource, json(w.set), json(w.reported), w.timestamp);
+  }
+
+  function addTags(id: number, tags: Tag[], replace: boolean): void {
+    if (replace) {
+      for (const name of new Set(tags.map((t) => t.name))) {
+        stmt('DELETE FROM identity_tags WHERE identity_id = ? AND name = ?').run(id, name);
+      }
+    }
+    const insert = stmt('INSERT OR IGNORE INTO identity_tags (identity_id, name, value) VALUES (?, ?, ?)');
+    for (const tag of tags) insert.run(id, tag.name, tag.value);
+  }
+
+  function removeTag(id: number, name: string, values?: string[]): void {
+    if (values === undefined)
+      stmt('DELETE FROM identity_tags WHERE identity_id = ? AND name = ?').run(id, name);
+    else
+      for (const value of values)
+        stmt('DELETE FROM identity_tags WHERE identity_id = ? AND name = ? AND value = ?').run(
+          id,
+          name,
+          value,
+        );
+  }
+
+  const insert = db.transaction((record: NewIdentity, createdAt: number) => {
+    let id: number;
+    try {
+      id = Number(
+        stmt(`INSERT INTO identities (identity, auth_type, credential, auth_expire, locked, permission, created_at)
+          VALUES (?, ?, ?, ?, ?, ?, ?)`).run(
+          record.identity,
+          record.authType,
+          record.credential,
+          record.authExpire,
+          record.locked ? 1 : 0,
+          JSON.stringify(record.permission),
+          createdAt,
+        ).lastInsertRowid,
+      );
+    } catch (error) {
+      conflict(error);
+    }
+    writeState(
+      id,
+      Object.entries(record.state).map(([resource, entry]) => ({ resource, ...entry })),
+    );
+  });
+
+  const remove = db.transaction((identities: string[]) => {
+    const ids = identities.map((identity) => [identity, idOf(identity)] as const);
+    const missing = ids.filter(([, id]) => id === undefined).map(([identity]) => identity);
+    if (missing.length > 0) return missing;
+    for (const [, id] of ids) stmt('DELETE FROM identities WHERE id = ?').run(id);
+    return [];
+  });
+
+  const updateMatching = db.transaction((query: IdentityQuery, change: BulkIdentityChange) => {
+    const where = whereSql(query);
+    const ids = (
+      stmt(`SELECT i.id FROM identities i ${where.sql}`).all(where.params) as { id: number }[]
+    ).map((r) => r.id);
+    for (const id of ids) {
+      addTags(id, change.addTags, false);
+      for (const tag of change.removeTags)
+        removeTag(id, tag.name, tag.value === undefined ? undefined : [tag.value]);
+      writeState(id, change.state);
+    }
+    return ids.length;
+  });
+
+  /** Runs `fn` on the identity's row id inside one transaction; false when it does not exist. */
+  const onIdentity = (fn: (id: number) => void) =>
+    db.transaction((identity: string) => {
+      const id = idOf(identity);
+      if (id === undefined) return false;
+      fn(id);
+      return true;
+    });
+
+  return {
+    async insert(record) {
+      insert(record, Date.now() * 1000);
+    },
+    async get(identity) {
+      return hydrate(
+        stmt(`SELECT ${COLUMNS} FROM identities i WHERE identity = ?`).all(identity) as IdentityRow[],
+      )[0];
+    },
+    async existing(identities) {
+      const rows = stmt(
+        'SELECT identity FROM identities WHERE identity IN (SELECT value FROM json_each(?))',
+      ).all(JSON.stringify(identities)) as { identity: string }[];
+      return new Set(rows.map((r) => r.identity));
+    },
+    async list(query: IdentityQuery, order: OrderKey[], limit: number, offset: number) {
+      const where = whereSql(query);
+      const sort = orderSql(order);
+      const sql = `SELECT ${COLUMNS} FROM identities i ${sort.joins} ${where.sql} ${sort.orderBy} LIMIT @limit OFFSET @offset`;
+      return hydrate(stmt(sql).all({ ...where.params, ...sort.params, limit, offset }) as IdentityRow[]);
+    },
+    async count(query) {
+      const where = whereSql(query);
+      return (stmt(`SELECT count(*) AS n FROM identities i ${where.sql}`).get(where.params) as { n: number })
+        .n;
+    },
+    async update(identity: string, update: IdentityUpdate) {
+      const columns: Record<string, unknown> = {
+        auth_type: update.authType,
+        credential: update.credential,
+        auth_expire: update.authExpire,
+        locked: update.locked === undefined ? undefined : update.locked ? 1 : 0,
+      };
+      const sets = Object.keys(columns).filter((column) => columns[column] !== undefined);
+      const params = { identity, ...Object.fromEntries(sets.map((column) => [column, columns[column]])) };
+      if (sets.length === 0) return idOf(identity) !== undefined;
+      try {
+        return (
+          stmt(
+            `UPDATE identities SET ${sets.map((c) => `${c} = @${c}`).join(', ')} WHERE identity = @identity`,
+          ).run(params).changes > 0
+        );
+      } catch (error) {
+        conflict(error);
+      }
+    },
+    async remove(identities) {
+      return remove(identities);
+    },
+    async updateMatching(query, change) {
+      return updateMatching(query, change);
+    },
+    async addTags(identity, tags, replace) {
+      return onIdentity((id) => addTags(id, tags, replace))(identity);
+    },
+    async tagValues(identity, name) {
+      const id = idOf(identity);
+      if (id === undefined) return undefined;
+      return (
+        stmt('SELECT value FROM identity_tags WHERE identity_id = ? AND name = ? ORDER BY value').all(
+          id,
+          name,
+        ) as { value: string }[]
+      ).map((r) => r.value);
+    },
+    async tagNames() {
+      return (stmt('SELECT DISTINCT name FROM identity_tags ORDER BY name').all() as { name: string }[]).map(
+        (r) => r.name,
+      );
+    },
+    async removeTag(identity, name, values) {
+      return onIdentity((id) => removeTag(id, name, values))(identity);
+    },
+    async setPermission(identity, permission) {
+      return (
+        stmt('UPDATE identities SET permission = ? WHERE identity = ?').run(
+          JSON.stringify(permission),
+          identity,
+        ).changes > 0
+      );
+    },
+    async markSeen(identity, seen) {
+      return (
+        stmt(`UPDATE identities SET lastseen = @at, lastip = coalesce(@ip, lastip), online = coalesce(@online, online)
+          WHERE identity = @identity`).run({
+          identity,
+          at: seen.at,
+          ip: seen.ip ?? null,
+          online: seen.online === undefined ? null : seen.online ? 1 : 0,
+        }).changes > 0
+      );
+    },
+    async writeState(identity, writes) {
+      return onIdentity((id) => writeState(id, writes))(identity);
+    },
+  };
+}

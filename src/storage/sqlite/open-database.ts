@@ -1,0 +1,58 @@
+import Database from 'better-sqlite3';
+import { sql as registry } from './migrations/001-registry.js';
+
+type Db = Database.Database;
+
+/** Ordered; a released migration is never edited, only followed by a new one. */
+const migrations: { version: number; name: string; sql: string }[] = [
+  { version: 1, name: 'registry', sql: registry },
+];
+
+function migrate(db: Db): void {
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+  );
+  const applied = new Set(
+    db
+      .prepare<[], { version: number }>('SELECT version FROM schema_migrations')
+      .all()
+      .map((r) => r.version),
+  );
+  const newest = Math.max(0, ...applied);
+  const known = Math.max(...migrations.map((m) => m.version));
+  if (newest > known) {
+    throw new Error(
+      `the database was written by a newer fleetgate (schema ${newest}, this build knows ${known})`,
+    );
+  }
+  for (const migration of migrations) {
+    if (applied.has(migration.version)) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        migration.version,
+        migration.name,
+        Date.now(),
+      );
+    })();
+  }
+}
+
+/**
+ * Opens (creating if needed) and migrates a database. WAL with synchronous=NORMAL survives a
+ * process crash losing nothing committed; `durable` (synchronous=FULL) also survives power loss.
+ */
+export function openDatabase(path: string, options: { durable?: boolean } = {}): Db {
+  const db = new Database(path);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.durable ? 'FULL' : 'NORMAL'}`);
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}

@@ -1,0 +1,61 @@
+import type Database from 'better-sqlite3';
+import { alreadyExists } from '../../core/errors.js';
+import type { ResourceStore } from '../../core/ports.js';
+import type { ResourceDefinition } from '../../core/schemas/resource.js';
+
+export function createSqliteResourceStore(db: Database.Database): ResourceStore {
+  const select = db.prepare<[string], { definition: string }>(
+    'SELECT definition FROM resources WHERE alias = ?',
+  );
+  const selectAll = db.prepare<[], { alias: string; definition: string }>(
+    'SELECT alias, definition FROM resources ORDER BY alias',
+  );
+  const insert = db.prepare('INSERT INTO resources (alias, definition) VALUES (?, ?)');
+  const initialize =
+    db.prepare(`INSERT OR IGNORE INTO identity_state (identity_id, resource, set_value, timestamp)
+    SELECT id, @resource, @set, @timestamp FROM identities`);
+
+  const add = db.transaction(
+    (alias: string, definition: ResourceDefinition, initial?: { set?: unknown; timestamp: number }) => {
+      try {
+        insert.run(alias, JSON.stringify(definition));
+      } catch (error) {
+        if ((error as Error).message.includes('UNIQUE constraint failed'))
+          throw alreadyExists('alias', `resource "${alias}" already exists`);
+        throw error;
+      }
+      if (initial)
+        initialize.run({ resource: alias, set: JSON.stringify(initial.set), timestamp: initial.timestamp });
+    },
+  );
+  const remove = db.transaction((alias: string) => {
+    if (db.prepare('DELETE FROM resources WHERE alias = ?').run(alias).changes === 0) return false;
+    db.prepare('DELETE FROM identity_state WHERE resource = ?').run(alias);
+    return true;
+  });
+
+  return {
+    async add(alias, definition, initial) {
+      add(alias, definition, initial);
+    },
+    async get(alias) {
+      const row = select.get(alias);
+      return row && (JSON.parse(row.definition) as ResourceDefinition);
+    },
+    async list() {
+      return Object.fromEntries(
+        selectAll.all().map((r) => [r.alias, JSON.parse(r.definition) as ResourceDefinition]),
+      );
+    },
+    async update(alias, definition) {
+      return (
+        db
+          .prepare('UPDATE resources SET definition = ? WHERE alias = ?')
+          .run(JSON.stringify(definition), alias).changes > 0
+      );
+    },
+    async remove(alias) {
+      return remove(alias);
+    },
+  };
+}
