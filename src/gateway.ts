@@ -28,17 +28,25 @@ export interface Gateway {
 
 export class StartupError extends Error {}
 
+function openDataDir(config: Config) {
+  try {
+    mkdirSync(config.dataDir, { recursive: true });
+    const admin = resolveAdminToken(config.adminToken, config.dataDir);
+    return { admin, store: createSqliteStore(join(config.dataDir, 'fleetgate.db')) };
+  } catch (error) {
+    throw new StartupError(`${envName('dataDir')} (${flagName('dataDir')}): cannot use ${config.dataDir} (${(error as Error).message})`);
+  }
+}
+
 /** The composition root: the one place that builds and wires every part of the gateway. */
 export function createGateway(config: Config, { logger, clock = systemClock }: GatewayOptions): Gateway {
-  mkdirSync(config.dataDir, { recursive: true });
-  const admin = resolveAdminToken(config.adminToken, config.dataDir);
+  const { store, admin } = openDataDir(config);
   if (admin.generated) {
     logger.info(
       { adminToken: admin.token, file: admin.file },
       'generated the admin token; it is kept in the data directory',
     );
   }
-  const store = createSqliteStore(join(config.dataDir, 'fleetgate.db'));
   const bus = new InProcessBus((err, event) =>
     logger.error({ err, event: event.type }, 'event subscriber failed'),
   );

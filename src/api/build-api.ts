@@ -2,7 +2,13 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TSchema } from '@sinclair/typebox';
 import { GatewayError } from '../core/errors.js';
-import { operationAliases, operations, type Device2Api, type OperationName } from '../core/operations.js';
+import {
+  isOperationName,
+  operationAliases,
+  operations,
+  type Device2Api,
+  type OperationName,
+} from '../core/operations.js';
 import { compileValidator } from '../core/validate.js';
 import { errorReply } from './error-status.js';
 import type { ApiMetrics } from './metrics.js';
@@ -19,6 +25,17 @@ export interface ApiDeps {
 }
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
+
+const isRoute = (name: string) => isOperationName(name) || Object.hasOwn(operationAliases, name);
+
+/** A malformed %-escape in the URL must not turn a 404 into a 500. */
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
 
 /** Builds the management API; listening is the caller's business. */
 export function buildApi(deps: ApiDeps): FastifyInstance {
@@ -49,9 +66,17 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   });
   app.setNotFoundHandler((request, reply) => {
     const operation = /^\/api\/v1\/device2\/([^/?]+)/.exec(request.url)?.[1];
-    const message = operation
-      ? `unknown operation "${decodeURIComponent(operation)}"`
-      : `no route ${request.method} ${request.url.split('?')[0]}`;
+    const name = operation === undefined ? undefined : safeDecode(operation);
+    if (name !== undefined && isRoute(name) && request.method !== 'POST') {
+      return reply
+        .code(405)
+        .header('allow', 'POST')
+        .send({ code: 405, message: `operation "${name}" is called with POST` });
+    }
+    const message =
+      name !== undefined
+        ? `unknown operation "${name}"`
+        : `no route ${request.method} ${request.url.split('?')[0]}`;
     return reply.code(404).send({ code: 404, message });
   });
 

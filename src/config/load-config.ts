@@ -46,7 +46,7 @@ function checkUrl(config: Config, key: ConfigKey, protocols: string[], problems:
   try {
     const url = new URL(String(value));
     if (!protocols.includes(url.protocol))
-      problems.push(`${label(key)}: must be a ${protocols.join(' or ')}// URL`);
+      problems.push(`${label(key)}: must be a ${protocols.map((p) => `${p}//`).join(' or ')} URL`);
   } catch {
     problems.push(`${label(key)}: is not a valid URL`);
   }

@@ -29,8 +29,8 @@ export function invalidParameter(parameter: string, problem: string): GatewayErr
   return new GatewayError('INVALID_PARAMETER', `parameter "${parameter}": ${problem}`, { parameter });
 }
 
-export function alreadyExists(parameter: string, message: string): GatewayError {
-  return new GatewayError('ALREADY_EXISTS', message, { parameter });
+export function alreadyExists(parameter: string, problem: string): GatewayError {
+  return new GatewayError('ALREADY_EXISTS', `parameter "${parameter}": ${problem}`, { parameter });
 }
 
 export function identityNotFound(identity: string): GatewayError {

@@ -73,9 +73,15 @@ export function identitySpaceSize(format: IdentityFormat): number {
 }
 
 function randomDigits(count: number, radix: 10 | 16): string {
-  const bytes = randomBytes(count);
+  // Rejection sampling keeps every digit equally likely (10 does not divide 256), so random
+  // picks collide no more often than the size of the space says.
+  const limit = 256 - (256 % radix);
   let out = '';
-  for (let i = 0; i < count; i++) out += ((bytes[i] ?? 0) % radix).toString(radix);
+  while (out.length < count) {
+    for (const byte of randomBytes(count - out.length + 8)) {
+      if (byte < limit && out.length < count) out += (byte % radix).toString(radix);
+    }
+  }
   return out;
 }
 
@@ -105,15 +111,21 @@ export function generateIdentity(format: IdentityFormat): string {
 }
 
 /**
- * The `index`-th identity of a space small enough to walk (base10, base16, MAC with a base),
- * for an exhaustive search once random picks keep colliding.
+ * The `index`-th identity of a space small enough to walk (base10, base16, MAC), for an
+ * exhaustive search once random picks keep colliding; `index` runs over
+ * [0, identitySpaceSize(format)).
  */
 export function nthIdentity(format: IdentityFormat, index: number): string {
+  const size = identitySpaceSize(format);
+  if (!Number.isSafeInteger(size) || !Number.isSafeInteger(index) || index < 0 || index >= size) {
+    throw new RangeError(`no identity number ${index} in the "${format.type}" identity space`);
+  }
   const casing = format.options?.casing ?? 'mixed';
   const prefix = hasPrefix(format) ? (format.prefix ?? '') : '';
   const length = format.options?.length || 16;
   if (format.type === 'base10') return prefix + index.toString(10).padStart(length, '0');
   if (format.type === 'base16') return prefix + applyCasing(index.toString(16).padStart(length, '0'), casing);
-  const base = macBaseOctets(format.options?.mac_base) ?? '000000';
-  return applyCasing(macFromHex(base + index.toString(16).padStart(6, '0'), format.type), casing);
+  const base = macBaseOctets(format.options?.mac_base);
+  const hex = base ? base + index.toString(16).padStart(6, '0') : index.toString(16).padStart(12, '0');
+  return applyCasing(macFromHex(hex, format.type), casing);
 }

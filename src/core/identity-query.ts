@@ -14,7 +14,9 @@ function parseStatuses(status: string): Pick<IdentityQuery, 'statuses' | 'online
   const connectivity = new Set<boolean>();
   for (const raw of status.split(',')) {
     const name = raw.trim();
-    if (LIFECYCLE.includes(name)) statuses.push(name as LifecycleStatus);
+    if (LIFECYCLE.includes(name)) {
+      if (!statuses.includes(name as LifecycleStatus)) statuses.push(name as LifecycleStatus);
+    }
     else if (name === 'online' || name === 'offline') connectivity.add(name === 'online');
     else throw invalidParameter('status', `unknown status "${name}"`);
   }
@@ -33,17 +35,28 @@ function checkPattern(pattern: string): void {
   }
 }
 
-function parseTagCriteria(text: string): NonNullable<IdentityQuery['tagCriteria']> {
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function parseCriteriaList(text: string): unknown[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw invalidParameter('tags', 'is not a JSON array of {name, operator, value} criteria');
+    parsed = undefined;
   }
-  const list: unknown[] = Array.isArray(parsed) ? parsed : [parsed];
+  if (Array.isArray(parsed)) return parsed as unknown[];
+  // A lone criterion object is taken as a list of one.
+  if (isObject(parsed)) return [parsed];
+  throw invalidParameter('tags', 'is not a JSON array of {name, operator, value} criteria');
+}
+
+function parseTagCriteria(text: string): NonNullable<IdentityQuery['tagCriteria']> {
+  const list = parseCriteriaList(text);
   if (list.length > 50) throw invalidParameter('tags', 'at most 50 criteria are allowed');
   return list.map((item, i) => {
-    const { name, operator, value } = (item ?? {}) as Record<string, unknown>;
+    if (!isObject(item)) throw invalidParameter(`tags[${i}]`, 'must be an object {name, operator, value}');
+    const { name, operator, value } = item;
     if (typeof name !== 'string' || name.length === 0)
       throw invalidParameter(`tags[${i}].name`, 'must be a non-empty string');
     if (typeof operator !== 'string' || !OPERATORS.includes(operator)) {
@@ -58,6 +71,9 @@ function parseTagCriteria(text: string): NonNullable<IdentityQuery['tagCriteria'
 /** Turns the reference's identity filter parameters into a store query. */
 export function parseIdentityQuery(params: FilterParams, now: number): IdentityQuery {
   const tagName = params.tag ?? params['tag.name'];
+  if (params.tag !== undefined && params['tag.name'] !== undefined && params.tag !== params['tag.name']) {
+    throw invalidParameter('tag.name', 'names a different tag than "tag"');
+  }
   if (params['tag.value'] !== undefined && tagName === undefined) {
     throw invalidParameter('tag.value', 'needs the tag name in "tag"');
   }
@@ -78,14 +94,24 @@ export function parseIdentityQuery(params: FilterParams, now: number): IdentityQ
   };
 }
 
-/** The reference lists by lastseen, newest first, unless told otherwise. */
+const ORDER_KEY = /^(identity|lastseen|lastip|state\.([^.$]+))(?:\.(asc|desc))?$/;
+
+/**
+ * The reference lists by lastseen, newest first, unless told otherwise; a key without a suffix
+ * sorts ascending. `state.desc` orders by the resource "desc", ascending.
+ */
 export function parseOrder(order: Static<typeof ListIdentitiesParams>['order']): OrderKey[] {
   const keys = order === undefined ? ['lastseen.desc'] : Array.isArray(order) ? order : [order];
-  return keys.map((key) => {
-    const descending = key.endsWith('.desc');
-    const base = key.replace(/\.(asc|desc)$/, '');
-    if (base.startsWith('state.'))
-      return { field: 'state', resource: base.slice('state.'.length), descending };
-    return { field: base as OrderKey['field'], descending };
+  return keys.map((key, i) => {
+    const match = ORDER_KEY.exec(key);
+    if (!match) {
+      throw invalidParameter(
+        Array.isArray(order) ? `order[${i}]` : 'order',
+        'must be identity, lastseen, lastip or state.<resource>, with an optional .asc or .desc',
+      );
+    }
+    const descending = match[3] === 'desc';
+    if (match[2] !== undefined) return { field: 'state', resource: match[2], descending };
+    return { field: match[1] as OrderKey['field'], descending };
   });
 }

@@ -2,7 +2,7 @@ import type { Static } from '@sinclair/typebox';
 import type { Clock } from './clock.js';
 import { toMicros } from './clock.js';
 import { storedCredential } from './credentials.js';
-import { GatewayError, identityNotFound, invalidParameter } from './errors.js';
+import { alreadyExists, GatewayError, identityNotFound, invalidParameter } from './errors.js';
 import {
   generateIdentity,
   identityFormatViolation,
@@ -51,7 +51,14 @@ export class IdentityService {
     const { identity_format: format } = await this.settings.get();
     const violation = identityFormatViolation(params.identity, format);
     if (violation) throw invalidParameter('identity', violation);
-    await this.insert(params.identity, params);
+    try {
+      await this.insert(params.identity, params);
+    } catch (error) {
+      // The store cannot know the name the caller gave; the caller wants to hear it back.
+      if (error instanceof GatewayError && error.code === 'ALREADY_EXISTS' && error.parameter === 'identity')
+        throw alreadyExists('identity', `identity "${params.identity}" already exists`);
+      throw error;
+    }
   }
 
   async make(params: Static<typeof MakeIdentityParams>): Promise<IdentityView> {

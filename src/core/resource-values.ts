@@ -4,6 +4,8 @@ import type { ResourceDefinition, ResourceFormat } from './schemas/resource.js';
 
 export const MAX_STRING_VALUE_BYTES = 65536;
 const RANGE = /^\s*(-?\d+(?:\.\d+)?)\s*-\s*(-?\d+(?:\.\d+)?)\s*$/;
+/** Decimal notation only: `Number()` alone would also take "0x1F", "0b11" and "Infinity". */
+const DECIMAL = /^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$/;
 
 function parseRange(rule: string): [number, number] | undefined {
   const match = RANGE.exec(rule);
@@ -12,14 +14,18 @@ function parseRange(rule: string): [number, number] | undefined {
 
 /** Checks one `allowed` rule against the resource format when the definition is written. */
 export function checkAllowedRule(rule: ResourceValue, format: ResourceFormat, parameter: string): void {
+  const range = format === 'number' && typeof rule === 'string' ? parseRange(rule) : undefined;
   const ok =
     format === 'number'
-      ? (typeof rule === 'number' && Number.isFinite(rule)) ||
-        (typeof rule === 'string' && parseRange(rule) !== undefined)
+      ? (typeof rule === 'number' && Number.isFinite(rule)) || range !== undefined
       : typeof rule === format;
   if (!ok) {
     const expected = format === 'number' ? 'a number or a "low-high" range string' : `a ${format}`;
     throw invalidParameter(parameter, `must be ${expected} for a ${format} resource`);
+  }
+  // An inverted range would silently allow nothing.
+  if (range && range[0] > range[1]) {
+    throw invalidParameter(parameter, `the range ${JSON.stringify(rule)} starts above its end`);
   }
 }
 
@@ -50,10 +56,16 @@ export function conformValue(
   ) {
     throw invalidParameter(
       parameter,
-      `value ${JSON.stringify(converted)} is not allowed by the resource definition`,
+      `value ${preview(converted)} is not allowed by the resource definition`,
     );
   }
   return converted;
+}
+
+/** Keeps error messages short when the refused value is a long string. */
+function preview(value: ResourceValue): string {
+  const text = JSON.stringify(value);
+  return text.length > 64 ? `${text.slice(0, 60)}…"` : text;
 }
 
 function convert(format: ResourceFormat, value: ResourceValue, parameter: string): ResourceValue {
@@ -69,7 +81,7 @@ function convert(format: ResourceFormat, value: ResourceValue, parameter: string
       const number =
         typeof value === 'number'
           ? value
-          : typeof value === 'string' && value.trim() !== ''
+          : typeof value === 'string' && DECIMAL.test(value)
             ? Number(value)
             : NaN;
       if (!Number.isFinite(number)) throw invalidParameter(parameter, 'must be a number');

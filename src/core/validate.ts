@@ -1,20 +1,61 @@
 import type { TSchema, Static } from '@sinclair/typebox';
-import { TypeCompiler, type ValueError } from '@sinclair/typebox/compiler';
+import { TypeCompiler, ValueErrorType, type ValueError } from '@sinclair/typebox/compiler';
 import { invalidParameter } from './errors.js';
 
 export type Validator<T extends TSchema> = (value: unknown) => Static<T>;
 
-/** `/tags/0/name` → `tags[0].name`: the parameter as a caller writes it. */
-export function parameterName(pointer: string): string {
-  return pointer
-    .split('/')
-    .slice(1)
-    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce((name, part) => (/^\d+$/.test(part) ? `${name}[${part}]` : name ? `${name}.${part}` : part), '');
+/**
+ * `/tags/0/name` → `tags[0].name`: the parameter as a caller writes it. Given the value the
+ * pointer points into, only array positions become `[n]`, so an object key such as a resource
+ * alias "0" stays `0`.
+ */
+export function parameterName(pointer: string, value?: unknown): string {
+  let name = '';
+  let node = value;
+  for (const raw of pointer.split('/').slice(1)) {
+    const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    const isIndex = value === undefined ? /^\d+$/.test(part) : Array.isArray(node);
+    name = isIndex ? `${name}[${part}]` : name ? `${name}.${part}` : part;
+    node = typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[part] : undefined;
+  }
+  return name;
+}
+
+function alternative(option: { const?: unknown; type?: unknown }): string | undefined {
+  if ('const' in option) return JSON.stringify(option.const);
+  if (option.type === 'null') return 'null';
+  if (typeof option.type !== 'string') return undefined;
+  return `${/^[aeiou]/.test(option.type) ? 'an' : 'a'} ${option.type}`;
+}
+
+/** `"a", "b" or a number` for a union, instead of TypeBox's "Expected union value". */
+function alternatives(schema: TSchema): string | undefined {
+  const options = (schema as { anyOf?: TSchema[] }).anyOf ?? [];
+  const described = options.map(alternative);
+  if (described.length === 0 || described.some((d) => d === undefined)) return undefined;
+  return described.length === 1
+    ? described[0]
+    : `${described.slice(0, -1).join(', ')} or ${described[described.length - 1]}`;
+}
+
+/**
+ * A union the value failed as a whole is reported at the union; one whose variant matched the
+ * value's shape but failed deeper down is reported where it failed, e.g. `pki.enabled`.
+ */
+function innermost(error: ValueError): ValueError {
+  if (error.type !== ValueErrorType.Union) return error;
+  for (const variant of error.errors) {
+    const first = variant.First();
+    if (first && first.path.length > error.path.length) return innermost(first);
+  }
+  return error;
 }
 
 function describe(error: ValueError): string {
-  if (error.message === 'Unexpected property') return 'is not a known parameter';
+  if (error.type === ValueErrorType.ObjectAdditionalProperties) return 'is not a known parameter';
+  if (error.type === ValueErrorType.ObjectRequiredProperty) return 'is required';
+  const choices = error.type === ValueErrorType.Union ? alternatives(error.schema) : undefined;
+  if (choices) return `must be ${choices}`;
   return error.message.charAt(0).toLowerCase() + error.message.slice(1);
 }
 
@@ -26,8 +67,9 @@ export function compileValidator<T extends TSchema>(schema: T, root = 'body'): V
   const check = TypeCompiler.Compile(schema);
   return (value) => {
     if (check.Check(value)) return value;
-    const first = check.Errors(value).First();
-    if (!first) throw invalidParameter(root, 'is invalid');
-    throw invalidParameter(parameterName(first.path) || root, describe(first));
+    const found = check.Errors(value).First();
+    if (!found) throw invalidParameter(root, 'is invalid');
+    const first = innermost(found);
+    throw invalidParameter(parameterName(first.path, value) || root, describe(first));
   };
 }

@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { IdentityState, IdentityString, Tag, TagName, ResourceValue } from './common.js';
 import { IdentityView } from './identity.js';
 
@@ -121,11 +121,21 @@ export const RemoveIdentityTagParams = Type.Object(
 );
 export const StringList = Type.Array(Type.String());
 
-export const SetIdentityStateParams = Type.Object(
-  {
-    identity: IdentityString,
-    simulate: Type.Optional(Type.Boolean({ description: 'Raise the events a real device reporting would.' })),
-  },
-  { additionalProperties: ResourceValue },
+/**
+ * Resource values sit beside `identity` and `simulate`, which TypeBox's static type cannot say of
+ * an `additionalProperties` schema; the cast keeps the JSON schema and gives callers the real shape.
+ */
+export const SetIdentityStateParams = Type.Unsafe<
+  { identity: string; simulate?: boolean } & { [alias: string]: Static<typeof ResourceValue> }
+>(
+  Type.Object(
+    {
+      identity: IdentityString,
+      simulate: Type.Optional(
+        Type.Boolean({ description: 'Raise the events a real device reporting would.' }),
+      ),
+    },
+    { additionalProperties: ResourceValue },
+  ),
 );
 export { IdentityState };

@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import type { Clock } from '../core/clock.js';
+import { createDevice2 } from '../core/device2.js';
+import type { GatewayEvent } from '../core/events.js';
+import type { OperationName, OperationParams, OperationResult } from '../core/operations.js';
+import { operations } from '../core/operations.js';
+import type { Store } from '../core/ports.js';
+import { createSqliteStore } from '../storage/sqlite/sqlite-store.js';
+import { buildApi } from './build-api.js';
+import { createApiMetrics } from './metrics.js';
+
+/*
+ * Shared by the *-api.test.ts files. It deliberately imports nothing from vitest, so that the
+ * production build, which compiles every non-test file of src/, can include it harmlessly.
+ */
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+/** A fixed "now" (2023-11-14), µs since the epoch. */
+export const T0 = 1_700_000_000_000_000;
+export const SECOND = 1_000_000;
+export const HOUR = 3_600 * SECOND;
+
+/** A self-signed certificate whose CN is `cert-device`, valid until 2126. */
+export const TEST_CERTIFICATE = `-----BEGIN CERTIFICATE-----
+MIIBgzCCASmgAwIBAgIUeStE5T5RshIy473s7HXxXYp56NgwCgYIKoZIzj0EAwIw
+FjEUMBIGA1UEAwwLY2VydC1kZXZpY2UwIBcNMjYxMTI2MDAyMTM0WhgPMjEyNjEx
+MDIwMDIxMzRaMBYxFDASBgNVBAMMC2NlcnQtZGV2aWNlMFkwEwYHKoZIzj0CAQYI
+KoZIzj0DAQcDQgAE3zDWHAADUG/br2TadiYY3Vr04gbQjCox+vsqKktGdbVwa6L3
+zUzscbrDA2Jy7KeQP08LGfnOfbZW7kXicjSjX6NTMFEwHQYDVR0OBBYEFPkopvks
+1H7XpNLWOxY5/X74/kp0MB8GA1UdIwQYMBaAFPkopvks1H7XpNLWOxY5/X74/kp0
+MA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSAAwRQIhAIW4m3gadQT5ByTS
+jWNDGCKTXS0KKHj7tOPiKCMIc/zlAiBzW1FJC4pfCddQEBS0USaCwV/xKO93UYm6
+x1PWhlA4fA==
+-----END CERTIFICATE-----`;
+
+/** A clock the test moves by hand, so derived statuses can be observed changing. */
+export class FakeClock implements Clock {
+  constructor(public now = T0) {}
+  nowMicros(): number {
+    return this.now;
+  }
+  advance(micros: number): void {
+    this.now += micros;
+  }
+}
+
+export interface ApiReply {
+  status: number;
+  headers: Record<string, unknown>;
+  /** Parsed JSON, or undefined for an empty body. */
+  body: unknown;
+  text: string;
+}
+
+export interface TestApi {
+  app: FastifyInstance;
+  store: Store;
+  clock: FakeClock;
+  /** Every event the core published, in order. */
+  events: GatewayEvent[];
+  /** POSTs `body` (serialised unless already a string) to an operation with the admin token. */
+  call(operation: string, body?: unknown, headers?: Record<string, string>): Promise<ApiReply>;
+  /** Calls an operation that must succeed with its documented status, and returns its answer. */
+  ok<K extends OperationName>(operation: K, params: OperationParams<K>): Promise<OperationResult<K>>;
+  /** Everything the management API can show of the stored data, for before/after comparisons. */
+  dump(): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+function parse(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+export async function startTestApi(options: { bodyLimit?: number } = {}): Promise<TestApi> {
+  const store = createSqliteStore(':memory:');
+  const clock = new FakeClock();
+  const events: GatewayEvent[] = [];
+  const device2 = createDevice2({ store, events: { publish: (event) => events.push(event) }, clock });
+  const metrics = createApiMetrics(async () => (await device2.countIdentities({})).count);
+  const app = buildApi({
+    device2,
+    adminToken: ADMIN_TOKEN,
+    metrics,
+    logger: pino({ level: 'silent' }),
+    version: '0.0.0-test',
+    ...options,
+  });
+  await app.ready();
+
+  async function call(operation: string, body?: unknown, headers: Record<string, string> = {}) {
+    const response = await app.inject({
+      method: 'POST',
+      url: `/api/v1/device2/${operation}`,
+      headers: {
+        authorization: `Bearer ${ADMIN_TOKEN}`,
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      ...(body !== undefined && { payload: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+    return {
+      status: response.statusCode,
+      headers: response.headers,
+      body: parse(response.body),
+      text: response.body,
+    };
+  }
+
+  async function ok<K extends OperationName>(operation: K, params: OperationParams<K>) {
+    const reply = await call(operation, params);
+    if (reply.status !== operations[operation].status) {
+      throw new Error(`${operation} answered ${reply.status}: ${reply.text}`);
+    }
+    return reply.body as OperationResult<K>;
+  }
+
+  async function dump() {
+    const { devices } = await ok('listIdentities', { limit: 2000, order: 'identity' });
+    const permissions: Record<string, unknown> = {};
+    for (const device of devices) {
+      permissions[device.identity] = await ok('getIdentityPermission', { identity: device.identity });
+    }
+    return {
+      devices,
+      permissions,
+      tagNames: await ok('listTagNames', {}),
+      resources: await ok('getGatewayResourceList', {}),
+      settings: await ok('getGatewaySettings', {}),
+    };
+  }
+
+  return {
+    app,
+    store,
+    clock,
+    events,
+    call,
+    ok,
+    dump,
+    async close() {
+      await app.close();
+      await store.close();
+    },
+  };
+}
+
+/**
+ * Asserts that `reply` is an error of `status` with exactly the `{code, message}` body of
+ * CONTRACT §2, whose message names `parameter` when one is given; returns the message.
+ */
+export function assertError(reply: ApiReply, status: number, parameter?: string): string {
+  const where = `${reply.status} ${reply.text}`;
+  assert.equal(reply.status, status, `expected ${status}, got ${where}`);
+  const body = reply.body as { code?: unknown; message?: unknown } | undefined;
+  assert.ok(typeof body === 'object' && body !== null, `not a JSON error body: ${where}`);
+  assert.deepEqual(Object.keys(body).sort(), ['code', 'message'], `not a {code, message} body: ${where}`);
+  assert.equal(body.code, status, `code differs from the HTTP status: ${where}`);
+  assert.ok(typeof body.message === 'string' && body.message !== '', `no message: ${where}`);
+  if (parameter !== undefined) {
+    assert.ok(body.message.includes(parameter), `the message does not name "${parameter}": ${where}`);
+  }
+  return body.message;
+}
