@@ -19,13 +19,15 @@ export async function startGateway(
   dataDir: string,
   timeoutMs = 20_000,
 ): Promise<RunningGateway> {
+  // BENCH_GATEWAY_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the gateway.
+  const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(
     process.execPath,
-    [join(root, 'dist/src/main.js'), 'serve', '--api-port', '0', '--data-dir', dataDir],
+    [...nodeArgs, join(root, 'dist/src/main.js'), 'serve', '--api-port', '0', '--data-dir', dataDir],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } },
   );
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
   const port = await new Promise<number>((resolve, reject) => {
@@ -33,7 +35,7 @@ export async function startGateway(
       child.kill('SIGKILL');
       reject(new Error(`gateway did not report listening within ${timeoutMs} ms\n${stderr}`));
     }, timeoutMs);
-    const lines = createInterface({ input: child.stdout! });
+    const lines = createInterface({ input: child.stdout });
     lines.on('line', (line) => {
       try {
         const entry = JSON.parse(line) as { msg?: string; listener?: string; port?: number };

@@ -55,7 +55,7 @@ export function tagsOf(i: number): { name: string; value: string }[] {
 /**
  * There is no API to set lastseen (device connectivity comes later), so while the gateway is
  * stopped the bench writes it straight into the SQLite file: 95 % of the identities were seen at a
- * pseudo-random time in the last 30 days (µs), 5 % never (NULL). lastip is set alongside.
+ * pseudo-random time in the last 30 days (µs) from some lastip, 5 % never (both NULL).
  */
 export function writeLastseen(dbFile: string, nowMicros: number): number {
   const db = new Database(dbFile);
@@ -63,7 +63,8 @@ export function writeLastseen(dbFile: string, nowMicros: number): number {
     const window = 30 * 24 * 3600 * 1_000_000;
     const update = db.prepare(`UPDATE identities SET
         lastseen = CASE WHEN id % 20 = 7 THEN NULL ELSE @now - ((id * 2654435761) % @window) END,
-        lastip = '10.' || (id % 250) || '.' || ((id / 250) % 250) || '.' || (id % 7 + 1)`);
+        lastip = CASE WHEN id % 20 = 7 THEN NULL
+          ELSE '10.' || (id % 250) || '.' || ((id / 250) % 250) || '.' || (id % 7 + 1) END`);
     const changes = update.run({ now: nowMicros, window }).changes;
     db.pragma('wal_checkpoint(TRUNCATE)');
     return changes;

@@ -34,7 +34,9 @@ function openDataDir(config: Config) {
     const admin = resolveAdminToken(config.adminToken, config.dataDir);
     return { admin, store: createSqliteStore(join(config.dataDir, 'fleetgate.db')) };
   } catch (error) {
-    throw new StartupError(`${envName('dataDir')} (${flagName('dataDir')}): cannot use ${config.dataDir} (${(error as Error).message})`);
+    throw new StartupError(
+      `${envName('dataDir')} (${flagName('dataDir')}): cannot use ${config.dataDir} (${(error as Error).message})`,
+    );
   }
 }
 

@@ -2,7 +2,13 @@ import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDevice2Client, Device2Error } from 'fleetgate/client';
-import { cleanEnv, newDataDir, runCli, startGateway, type RunningGateway } from './support/gateway-process.js';
+import {
+  cleanEnv,
+  newDataDir,
+  runCli,
+  startGateway,
+  type RunningGateway,
+} from './support/gateway-process.js';
 
 const running: RunningGateway[] = [];
 async function start(options?: Parameters<typeof startGateway>[0]): Promise<RunningGateway> {
@@ -21,20 +27,33 @@ describe('the gateway process', () => {
     expect(await (await fetch(`${gateway.url}/health`)).text()).toBe('OK');
 
     const device2 = createDevice2Client({ url: gateway.url, token: gateway.token() });
-    await device2.updateGatewaySettings({ identity_format: { type: 'base10', prefix: 'sn', options: { length: 6 } } });
-    await device2.addIdentity({ identity: 'sn000001', auth: { type: 'password', key: 'a-password-of-20-bytes!' } });
+    await device2.updateGatewaySettings({
+      identity_format: { type: 'base10', prefix: 'sn', options: { length: 6 } },
+    });
+    await device2.addIdentity({
+      identity: 'sn000001',
+      auth: { type: 'password', key: 'a-password-of-20-bytes!' },
+    });
     await device2.addIdentityTag({ identity: 'sn000001', tags: [{ name: 'site', value: 'north' }] });
     const made = await device2.makeIdentity({});
     expect(made.identity).toMatch(/^sn\d{6}$/);
     await device2.addResource({ alias: 'setpoint', format: 'number', settable: true, allowed: ['10-30'] });
     await device2.setIdentityState({ identity: 'sn000001', setpoint: 21 });
 
-    const listed = await device2.listIdentities({ tags: JSON.stringify([{ name: 'site', operator: 'eq', value: 'north' }]) });
+    const listed = await device2.listIdentities({
+      tags: JSON.stringify([{ name: 'site', operator: 'eq', value: 'north' }]),
+    });
     expect(listed.devices.map((d) => d.identity)).toEqual(['sn000001']);
-    expect(listed.devices[0]).toMatchObject({ status: 'provisioned', auth: { type: 'password', key: null }, state: { setpoint: { set: 21 } } });
+    expect(listed.devices[0]).toMatchObject({
+      status: 'provisioned',
+      auth: { type: 'password', key: null },
+      state: { setpoint: { set: 21 } },
+    });
     expect(await device2.countIdentities({ status: 'whitelisted' })).toEqual({ count: 1 });
 
-    await expect(device2.setIdentityState({ identity: 'sn000001', setpoint: 99 })).rejects.toMatchObject({ status: 400 });
+    await expect(device2.setIdentityState({ identity: 'sn000001', setpoint: 99 })).rejects.toMatchObject({
+      status: 400,
+    });
     await expect(device2.addIdentity({ identity: 'abc' })).rejects.toBeInstanceOf(Device2Error);
     await device2.removeIdentity({ identity: made.identity });
     await expect(device2.getIdentity({ identity: made.identity })).rejects.toMatchObject({ status: 404 });
@@ -57,16 +76,22 @@ describe('the gateway process', () => {
 
   it('uses FLEETGATE_ADMIN_TOKEN when set and refuses any other token', async () => {
     const gateway = await start({ env: { FLEETGATE_ADMIN_TOKEN: 'operator-token' } });
-    const response = await fetch(`${gateway.url}/api/v1/device2/listTagNames`, { method: 'POST', headers: { authorization: 'Bearer nope' } });
+    const response = await fetch(`${gateway.url}/api/v1/device2/listTagNames`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer nope' },
+    });
     expect(response.status).toBe(401);
     expect(await response.json()).toEqual({ code: 401, message: expect.any(String) as string });
-    expect(await createDevice2Client({ url: gateway.url, token: 'operator-token' }).listTagNames({})).toEqual([]);
+    expect(await createDevice2Client({ url: gateway.url, token: 'operator-token' }).listTagNames({})).toEqual(
+      [],
+    );
   });
 
   it('survives garbage and oversized bodies and keeps answering', async () => {
     const gateway = await start();
     const headers = { authorization: `Bearer ${gateway.token()}` };
-    const post = (body: string) => fetch(`${gateway.url}/api/v1/device2/addIdentity`, { method: 'POST', headers, body });
+    const post = (body: string) =>
+      fetch(`${gateway.url}/api/v1/device2/addIdentity`, { method: 'POST', headers, body });
     expect((await post('{"identity":')).status).toBe(400);
     expect(await announcedBodyStatus(gateway, 2 * 1024 * 1024)).toBe(413);
     expect((await post(JSON.stringify({ identity: 'ok' }))).status).toBe(204);
@@ -78,7 +103,11 @@ function announcedBodyStatus(gateway: RunningGateway, length: number): Promise<n
   return new Promise((resolve, reject) => {
     const req = request(`${gateway.url}/api/v1/device2/addIdentity`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${gateway.token()}`, 'content-type': 'application/json', 'content-length': length },
+      headers: {
+        authorization: `Bearer ${gateway.token()}`,
+        'content-type': 'application/json',
+        'content-length': length,
+      },
     });
     req.on('response', (response) => {
       response.resume();
@@ -91,7 +120,10 @@ function announcedBodyStatus(gateway: RunningGateway, length: number): Promise<n
 
 describe('start-up failures', () => {
   it('exits non-zero with one line naming each bad setting, listening on nothing', async () => {
-    const result = await runCli(['serve', '--api-port', 'http', '--no-such-flag'], cleanEnv({ FLEETGATE_DATA_DIR: newDataDir() }));
+    const result = await runCli(
+      ['serve', '--api-port', 'http', '--no-such-flag'],
+      cleanEnv({ FLEETGATE_DATA_DIR: newDataDir() }),
+    );
     expect(result.code).not.toBe(0);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toContain('FLEETGATE_API_PORT (--api-port)');
@@ -110,7 +142,10 @@ describe('start-up failures', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const result = await runCli(['serve', '--api-port', String(port), '--data-dir', newDataDir()], cleanEnv());
+      const result = await runCli(
+        ['serve', '--api-port', String(port), '--data-dir', newDataDir()],
+        cleanEnv(),
+      );
       expect(result.code).not.toBe(0);
       expect(result.stderr).toMatch(/FLEETGATE_API_PORT \(--api-port\): port \d+ on 127\.0\.0\.1 is in use/);
     } finally {
@@ -132,7 +167,10 @@ describe('fleetgate call', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('404');
     // Without FLEETGATE_ADMIN_TOKEN the CLI reads the token from the gateway's data directory.
-    const fromDataDir = await runCli(['call', 'countIdentities'], cleanEnv({ FLEETGATE_API_URL: gateway.url, FLEETGATE_DATA_DIR: gateway.dataDir }));
+    const fromDataDir = await runCli(
+      ['call', 'countIdentities'],
+      cleanEnv({ FLEETGATE_API_URL: gateway.url, FLEETGATE_DATA_DIR: gateway.dataDir }),
+    );
     expect(JSON.parse(fromDataDir.stdout)).toEqual({ count: 1 });
     expect((await runCli(['call', 'getIdentity', '{not json'], env)).code).toBe(2);
   });

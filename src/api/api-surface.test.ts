@@ -108,8 +108,17 @@ describe('authentication', () => {
     expect(reply.headers['www-authenticate']).toBe('Bearer');
   });
 
+  it('accepts the Bearer scheme in any letter case, as HTTP auth schemes are', async () => {
+    for (const scheme of ['bearer', 'BEARER', 'Bearer']) {
+      const reply = await api.call('listTagNames', {}, { authorization: `${scheme} ${ADMIN_TOKEN}` });
+      expect(reply.status).toBe(200);
+    }
+  });
+
   it.each([
     ['a wrong token', 'Bearer not-the-token'],
+    ['an empty token', 'Bearer '],
+    ['the token twice', `Bearer ${ADMIN_TOKEN} ${ADMIN_TOKEN}`],
     ['the token without the Bearer scheme', ADMIN_TOKEN],
     ['another scheme', `Basic ${ADMIN_TOKEN}`],
     ['a token with a trailing character', `Bearer ${ADMIN_TOKEN}x`],
@@ -125,6 +134,16 @@ describe('routing', () => {
   it('answers 404 naming an unknown operation', async () => {
     const message = assertError(await api.call('addIdentities', {}), 404);
     expect(message).toContain('addIdentities');
+  });
+
+  it('answers a path that is not valid percent-encoding with 400 in the {code, message} shape', async () => {
+    assertError(await api.call('%E0%A4%A', {}), 400);
+  });
+
+  it('answers 404 naming the path, not an operation, when an operation path has more after it', async () => {
+    const message = assertError(await api.call('listTagNames/', {}), 404);
+    expect(message).toContain('/api/v1/device2/listTagNames/');
+    expect((await api.call('listTagNames?trace=1', {})).status).toBe(200);
   });
 
   it('answers 404 for paths outside the API', async () => {
@@ -184,6 +203,14 @@ describe('request bodies', () => {
   it('refuses a body that is not JSON with 400', async () => {
     assertError(await api.call('addIdentity', '{"identity":'), 400, 'body');
     assertError(await api.call('addIdentity', "{identity:'a'}"), 400, 'body');
+  });
+
+  it('refuses deeply nested JSON with 400 instead of failing', async () => {
+    for (const depth of [5_000, 400_000]) {
+      const body = `{"identity":"deep","tags":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+      assertError(await api.call('addIdentityTag', body), 400);
+    }
+    expect((await api.app.inject({ method: 'GET', url: '/health' })).body).toBe('OK');
   });
 
   it('refuses a body over 1 MiB with 413 and stores nothing', async () => {

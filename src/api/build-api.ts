@@ -1,5 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+} from 'fastify';
 import type { TSchema } from '@sinclair/typebox';
 import { GatewayError } from '../core/errors.js';
 import {
@@ -46,6 +51,12 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     bodyLimit,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Errors Fastify raises before routing (a malformed URL) would otherwise skip the error handler
+    // and answer in Fastify's own shape instead of {code, message}.
+    frameworkErrors: (error, _request, reply) => {
+      const body = errorReply(error, bodyLimit);
+      void (reply as FastifyReply).code(body.code).send(body);
+    },
   });
   acceptJsonBodies(app);
   app.setValidatorCompiler(({ schema }) => {
@@ -65,7 +76,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     return reply.code(body.code).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
-    const operation = /^\/api\/v1\/device2\/([^/?]+)/.exec(request.url)?.[1];
+    const operation = /^\/api\/v1\/device2\/([^/?]+)(?:\?|$)/.exec(request.url)?.[1];
     const name = operation === undefined ? undefined : safeDecode(operation);
     if (name !== undefined && isRoute(name) && request.method !== 'POST') {
       return reply
@@ -88,10 +99,12 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.get('/api/v1/openapi.json', (_request, reply) => reply.type('application/json').send(openapi));
 
   void app.register((device2Routes, _options, registered) => {
-    const expected = digest(`Bearer ${deps.adminToken}`);
+    const expected = digest(deps.adminToken);
     device2Routes.addHook('onRequest', (request, _reply, done) => {
-      const given = request.headers.authorization;
-      if (!given || !timingSafeEqual(digest(given), expected)) {
+      // The auth scheme is case-insensitive (RFC 9110 §11.1); the token is compared by digest so
+      // that neither its length nor its content leaks through timing.
+      const given = /^bearer +(.+?) *$/i.exec(request.headers.authorization ?? '')?.[1];
+      if (given === undefined || !timingSafeEqual(digest(given), expected)) {
         return done(
           new GatewayError('UNAUTHORIZED', 'missing or wrong admin token (Authorization: Bearer <token>)'),
         );

@@ -58,7 +58,10 @@ describe('credentials', () => {
 
   it('never returns a password, and hashes it so no listing reveals it', async () => {
     await api.ok('addIdentity', { identity: 'dev-1', auth: { type: 'password', key: PASSWORD } });
-    expect((await api.ok('getIdentity', { identity: 'dev-1' })).auth).toEqual({ type: 'password', key: null });
+    expect((await api.ok('getIdentity', { identity: 'dev-1' })).auth).toEqual({
+      type: 'password',
+      key: null,
+    });
     const made = await api.call('makeIdentity', { auth: { type: 'password', key: `${PASSWORD}-2` } });
     expect(made.status).toBe(200);
     expect(made.text).not.toContain(PASSWORD);
@@ -82,6 +85,21 @@ describe('credentials', () => {
     });
     assertError(reply, 400, 'auth.key');
     assertError(await api.call('getIdentity', { identity: 'cert-device' }), 404);
+  });
+
+  it('refuses a certificate whose CN is not the identity with 400 naming auth.key', async () => {
+    const auth = { type: 'certificate' as const, key: TEST_CERTIFICATE };
+    assertError(await api.call('addIdentity', { identity: 'other-device', auth }), 400, 'auth.key');
+    assertError(await api.call('getIdentity', { identity: 'other-device' }), 404);
+    await api.ok('addIdentity', { identity: 'other-device' });
+    assertError(await api.call('updateIdentity', { identity: 'other-device', auth }), 400, 'auth.key');
+    expect(await status('other-device')).toBe('whitelisted');
+  });
+
+  it('lets two identities share a password, which is paired with the identity', async () => {
+    await api.ok('addIdentity', { identity: 'dev-1', auth: { type: 'password', key: PASSWORD } });
+    await api.ok('addIdentity', { identity: 'dev-2', auth: { type: 'password', key: PASSWORD } });
+    expect(await status('dev-2')).toBe('provisioned');
   });
 
   it('refuses a password under 20 bytes with 400 naming auth.key, counting bytes not characters', async () => {
@@ -169,7 +187,11 @@ describe('updateIdentity', () => {
 
   it('checks a new password against the current auth type', async () => {
     await api.ok('addIdentity', { identity: 'dev-1', auth: { type: 'password' } });
-    assertError(await api.call('updateIdentity', { identity: 'dev-1', auth: { key: 'short' } }), 400, 'auth.key');
+    assertError(
+      await api.call('updateIdentity', { identity: 'dev-1', auth: { key: 'short' } }),
+      400,
+      'auth.key',
+    );
     expect(await status('dev-1')).toBe('whitelisted');
   });
 
@@ -209,6 +231,12 @@ describe('removeIdentity and removeIdentities', () => {
       ['deleted', 'a'],
       ['deleted', 'c'],
     ]);
+  });
+
+  it('trims spaces around listed identities and ignores repeats', async () => {
+    for (const identity of ['a', 'b']) await api.ok('addIdentity', { identity });
+    await api.ok('removeIdentities', { identities: ' a , b,a' });
+    expect((await api.ok('countIdentities', {})).count).toBe(0);
   });
 
   it('answers 404 naming the unknown identities and removes none when one is unknown', async () => {

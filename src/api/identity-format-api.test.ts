@@ -32,14 +32,23 @@ async function expectRefused(identity: string): Promise<void> {
 
 /** Each format with identities it must accept and refuse. */
 const CASES: [string, Format, string[], string[]][] = [
-  ['mac:48', { type: 'mac:48' }, ['00:1a:2B:3c:4D:5e'], ['00-1a-2b-3c-4d-5e', '00:1a:2b:3c:4d', '00:1a:2b:3c:4d:5g']],
+  [
+    'mac:48',
+    { type: 'mac:48' },
+    ['00:1a:2B:3c:4D:5e'],
+    ['00-1a-2b-3c-4d-5e', '00:1a:2b:3c:4d', '00:1a:2b:3c:4d:5g'],
+  ],
   ['mac-48', { type: 'mac-48' }, ['00-1A-2B-3C-4D-5E'], ['00:1a:2b:3c:4d:5e', '001A2B3C4D5E']],
   ['mac.48', { type: 'mac.48' }, ['001.a2b.3c4.d5e'], ['00.1a.2b.3c.4d.5e', '001a.2b3c.4d5e']],
   [
     'uuidv4',
     { type: 'uuidv4' },
     ['e5fa76f8-1220-45c9-b972-3e2345851677', 'E5FA76F8-1220-45C9-B972-3E2345851677'],
-    ['e5fa76f8-1220-15c9-b972-3e2345851677', 'e5fa76f8-1220-45c9-c972-3e2345851677', 'e5fa76f8122045c9b9723e2345851677'],
+    [
+      'e5fa76f8-1220-15c9-b972-3e2345851677',
+      'e5fa76f8-1220-45c9-c972-3e2345851677',
+      'e5fa76f8122045c9b9723e2345851677',
+    ],
   ],
   ['base10', { type: 'base10' }, ['0123456789', '7'], ['12a', '-1', '1.5', ' 12']],
   ['base10 of length 6', { type: 'base10', options: { length: 6 } }, ['000001'], ['00001', '0000001']],
@@ -58,14 +67,30 @@ const CASES: [string, Format, string[], string[]][] = [
     ['abff00', 'ABff00', 'FF00'],
   ],
   ['lower casing', { type: 'opaque', options: { casing: 'lower' } }, ['device-1'], ['Device-1']],
-  ['upper casing', { type: 'mac:48', options: { casing: 'upper' } }, ['00:1A:2B:3C:4D:5E'], ['00:1a:2b:3c:4d:5e']],
+  [
+    'upper casing',
+    { type: 'mac:48', options: { casing: 'upper' } },
+    ['00:1A:2B:3C:4D:5E'],
+    ['00:1a:2b:3c:4d:5e'],
+  ],
   [
     'a MAC base',
     { type: 'mac:48', options: { mac_base: '00:1A:2B' } },
     ['00:1a:2b:00:00:01', '00:1A:2B:FF:FF:FF'],
     ['00:1a:2c:00:00:01', '01:1a:2b:00:00:01'],
   ],
-  ['a MAC base on mac.48', { type: 'mac.48', options: { mac_base: '001a2b' } }, ['001.a2b.000.001'], ['001.a2c.000.001']],
+  [
+    'a MAC base on mac.48',
+    { type: 'mac.48', options: { mac_base: '001a2b' } },
+    ['001.a2b.000.001'],
+    ['001.a2c.000.001'],
+  ],
+  [
+    'a MAC base written the mac.48 way',
+    { type: 'mac.48', options: { mac_base: '001.A2B' } },
+    ['001.a2b.000.001'],
+    ['001.a2c.000.001'],
+  ],
   ['opaque', { type: 'opaque' }, ['any thing: ünïcode ✓'], []],
 ];
 
@@ -79,7 +104,9 @@ describe('identity_format on addIdentity', () => {
 
   it('says which rule an identity breaks', async () => {
     await useFormat({ type: 'base10', prefix: 'sn', options: { length: 4, casing: 'lower' } });
-    expect(assertError(await api.call('addIdentity', { identity: 'x1234' }), 400, 'identity')).toContain('"sn"');
+    expect(assertError(await api.call('addIdentity', { identity: 'x1234' }), 400, 'identity')).toContain(
+      '"sn"',
+    );
     expect(assertError(await api.call('addIdentity', { identity: 'sn123' }), 400, 'identity')).toContain('4');
     await useFormat({ type: 'mac:48', options: { mac_base: '00:1A:2B' } });
     const message = assertError(await api.call('addIdentity', { identity: '00:00:00:00:00:01' }), 400);
@@ -110,12 +137,28 @@ describe('identity_format on addIdentity', () => {
 /** What a generated identity must look like, per format. */
 const GENERATED: [string, Format, RegExp][] = [
   ['mac:48', { type: 'mac:48' }, /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/],
-  ['mac-48 in upper case', { type: 'mac-48', options: { casing: 'upper' } }, /^[0-9A-F]{2}(-[0-9A-F]{2}){5}$/],
-  ['mac.48 with a MAC base', { type: 'mac.48', options: { mac_base: '00:1A:2B' } }, /^001\.a2b\.[0-9a-f]{3}\.[0-9a-f]{3}$/],
-  ['mac:48 with a MAC base', { type: 'mac:48', options: { mac_base: 'AA-BB-CC' } }, /^aa:bb:cc(:[0-9a-f]{2}){3}$/],
+  [
+    'mac-48 in upper case',
+    { type: 'mac-48', options: { casing: 'upper' } },
+    /^[0-9A-F]{2}(-[0-9A-F]{2}){5}$/,
+  ],
+  [
+    'mac.48 with a MAC base',
+    { type: 'mac.48', options: { mac_base: '00:1A:2B' } },
+    /^001\.a2b\.[0-9a-f]{3}\.[0-9a-f]{3}$/,
+  ],
+  [
+    'mac:48 with a MAC base',
+    { type: 'mac:48', options: { mac_base: 'AA-BB-CC' } },
+    /^aa:bb:cc(:[0-9a-f]{2}){3}$/,
+  ],
   ['uuidv4', { type: 'uuidv4' }, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/],
   ['base10 with prefix and length', { type: 'base10', prefix: 'sn', options: { length: 8 } }, /^sn\d{8}$/],
-  ['base16 in upper case', { type: 'base16', prefix: 'X', options: { length: 6, casing: 'upper' } }, /^X[0-9A-F]{6}$/],
+  [
+    'base16 in upper case',
+    { type: 'base16', prefix: 'X', options: { length: 6, casing: 'upper' } },
+    /^X[0-9A-F]{6}$/,
+  ],
   ['base16 in lower case', { type: 'base16', options: { length: 6, casing: 'lower' } }, /^[0-9a-f]{6}$/],
   ['opaque', { type: 'opaque' }, /^.+$/],
 ];

@@ -12,8 +12,11 @@ export function acceptJsonBodies(app: FastifyInstance): void {
     if (text === '') return done(null, {});
     let parsed: unknown;
     try {
-      parsed = JSON.parse(text);
-    } catch {
+      // JSON.parse makes "__proto__" an own key, which later spreads and merges would turn into a
+      // prototype; the reviver costs time, so it only runs when the key can be there at all.
+      parsed = text.includes('__proto__') ? JSON.parse(text, refuseProtoKeys) : JSON.parse(text);
+    } catch (error) {
+      if (error instanceof GatewayError) return done(error);
       return done(
         new GatewayError('INVALID_PARAMETER', 'the request body is not valid JSON', { parameter: 'body' }),
       );
@@ -28,4 +31,13 @@ export function acceptJsonBodies(app: FastifyInstance): void {
     }
     done(null, parsed);
   });
+}
+
+function refuseProtoKeys(key: string, value: unknown): unknown {
+  if (key === '__proto__') {
+    throw new GatewayError('INVALID_PARAMETER', 'parameter "__proto__": is not allowed in a request body', {
+      parameter: '__proto__',
+    });
+  }
+  return value;
 }

@@ -168,3 +168,73 @@ export function assertError(reply: ApiReply, status: number, parameter?: string)
   }
   return body.message;
 }
+
+/**
+ * Five identities, one per lifecycle status, with contact history, tags and a reported `temp`:
+ *
+ * | identity | status      | lastseen  | lastip   | online | tags                                                | temp |
+ * | alpha    | provisioned | T0 - 3 h  | 10.0.0.1 | yes    | site=north, device-type=camera, installed=20020101  | 20   |
+ * | bravo    | whitelisted | T0 - 2 h  | 10.0.0.2 | no     | site=south, device-type=camera, installed=20050101  | 5    |
+ * | charlie  | locked      | T0 - 1 h  | 10.0.0.1 | yes    | site=north, device-type=sensor, installed=20010101  | 30   |
+ * | delta    | expired     | never     | -        | no     | -                                                   | -    |
+ * | echo     | reprovision | T0        | 10.0.0.3 | no     | site=north, site=east                               | -    |
+ */
+export async function seedFleet(api: TestApi): Promise<void> {
+  await api.ok('addResource', { alias: 'temp', format: 'number', settable: true, sync: false });
+  await api.ok('addIdentity', { identity: 'alpha', auth: { key: 'token-alpha' } });
+  await api.ok('addIdentity', { identity: 'bravo', auth: { expire: T0 + HOUR } });
+  await api.ok('addIdentity', { identity: 'charlie', locked: true });
+  await api.ok('addIdentity', { identity: 'delta', auth: { expire: T0 - 1 } });
+  await api.ok('addIdentity', { identity: 'echo', auth: { key: 'token-echo', expire: T0 - 1 } });
+  const seen: [string, number, string, boolean][] = [
+    ['alpha', T0 - 3 * HOUR, '10.0.0.1', true],
+    ['bravo', T0 - 2 * HOUR, '10.0.0.2', false],
+    ['charlie', T0 - HOUR, '10.0.0.1', true],
+    ['echo', T0, '10.0.0.3', false],
+  ];
+  for (const [identity, at, ip, online] of seen)
+    await api.store.identities.markSeen(identity, { at, ip, online });
+  const tags: [string, [string, string][]][] = [
+    [
+      'alpha',
+      [
+        ['site', 'north'],
+        ['device-type', 'camera'],
+        ['installed', '20020101'],
+      ],
+    ],
+    [
+      'bravo',
+      [
+        ['site', 'south'],
+        ['device-type', 'camera'],
+        ['installed', '20050101'],
+      ],
+    ],
+    [
+      'charlie',
+      [
+        ['site', 'north'],
+        ['device-type', 'sensor'],
+        ['installed', '20010101'],
+      ],
+    ],
+    [
+      'echo',
+      [
+        ['site', 'north'],
+        ['site', 'east'],
+      ],
+    ],
+  ];
+  for (const [identity, pairs] of tags) {
+    await api.ok('addIdentityTag', { identity, tags: pairs.map(([name, value]) => ({ name, value })) });
+  }
+  for (const [identity, temp] of [
+    ['alpha', 20],
+    ['bravo', 5],
+    ['charlie', 30],
+  ] as const) {
+    await api.ok('setIdentityState', { identity, temp });
+  }
+}

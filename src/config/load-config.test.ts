@@ -29,14 +29,32 @@ describe('loadConfig', () => {
 
   it('reads every variable and lets flags, in both spellings, win over the environment', () => {
     const config = loadConfig(
-      { FLEETGATE_API_PORT: '9000', FLEETGATE_DATA_DIR: '/var/lib/fg', FLEETGATE_ADMIN_TOKEN: 'secret', FLEETGATE_MQTT_PORT: '0' },
+      {
+        FLEETGATE_API_PORT: '9000',
+        FLEETGATE_DATA_DIR: '/var/lib/fg',
+        FLEETGATE_ADMIN_TOKEN: 'secret',
+        FLEETGATE_MQTT_PORT: '0',
+      },
       ['--api-port', '0', '--bind=0.0.0.0', '--device-http-port', '18081'],
     );
-    expect(config).toMatchObject({ apiPort: 0, dataDir: '/var/lib/fg', adminToken: 'secret', bind: '0.0.0.0', deviceHttpPort: 18081, mqttPort: 0 });
+    expect(config).toMatchObject({
+      apiPort: 0,
+      dataDir: '/var/lib/fg',
+      adminToken: 'secret',
+      bind: '0.0.0.0',
+      deviceHttpPort: 18081,
+      mqttPort: 0,
+    });
   });
 
   it('reports every problem at once, each naming its setting', () => {
-    const found = problems({ FLEETGATE_API_PORT: 'eighty', FLEETGATE_BIND: 'not-an-ip' }, ['--mqtt-port', '70000', '--colour', 'red', '--data-dir']);
+    const found = problems({ FLEETGATE_API_PORT: 'eighty', FLEETGATE_BIND: 'not-an-ip' }, [
+      '--mqtt-port',
+      '70000',
+      '--colour',
+      'red',
+      '--data-dir',
+    ]);
     expect(found).toEqual(
       expect.arrayContaining([
         expect.stringContaining('FLEETGATE_API_PORT (--api-port)'),
@@ -65,6 +83,8 @@ describe('loadConfig', () => {
       expect.stringContaining('must be a postgres:// or postgresql:// URL'),
       expect.stringContaining('PostgreSQL backend is not part of this build'),
     ]);
-    expect(problems({ FLEETGATE_WEBHOOK_URL: 'not a url' })[0]).toContain('FLEETGATE_WEBHOOK_URL (--webhook-url): is not a valid URL');
+    expect(problems({ FLEETGATE_WEBHOOK_URL: 'not a url' })[0]).toContain(
+      'FLEETGATE_WEBHOOK_URL (--webhook-url): is not a valid URL',
+    );
   });
 });

@@ -175,7 +175,11 @@ describe('nthIdentity', () => {
     const formats: IdentityFormat[] = [
       { type: 'base10', options: { length: 3 } },
       { type: 'base10', prefix: 'SN', options: { length: 2, casing: 'upper' } },
-      ...CASINGS.map((casing): IdentityFormat => ({ type: 'base16', prefix: PREFIX[casing], options: { casing, length: 3 } })),
+      ...CASINGS.map((casing): IdentityFormat => ({
+        type: 'base16',
+        prefix: PREFIX[casing],
+        options: { casing, length: 3 },
+      })),
     ];
     for (const format of formats) {
       const all = walk(format);

@@ -110,7 +110,11 @@ describe('parseIdentityQuery', () => {
     });
 
     it('filters on a tag value only together with its name', () => {
-      expect(query({ tag: 'site', 'tag.value': 'lyon' })).toEqual({ now: NOW, tagName: 'site', tagValue: 'lyon' });
+      expect(query({ tag: 'site', 'tag.value': 'lyon' })).toEqual({
+        now: NOW,
+        tagName: 'site',
+        tagValue: 'lyon',
+      });
       expect(query({ tag: 'site', 'tag.value': '' }).tagValue).toBe('');
       expect(refusal(() => query({ 'tag.value': 'lyon' })).parameter).toBe('tag.value');
     });
@@ -213,5 +217,19 @@ describe('parseOrder', () => {
     expect(refusal(() => parseOrder('state')).parameter).toBe('order');
     expect(refusal(() => parseOrder('status.desc')).parameter).toBe('order');
     expect(refusal(() => parseOrder(['identity', 'lastseen.up'])).parameter).toBe('order[1]');
+  });
+});
+
+describe('identity pattern complexity', () => {
+  it('refuses a pattern whose RE2 program is too large to run against every identity', () => {
+    expect(() => parseIdentityQuery({ identity: '[\\s\\S]{1000}x' }, 0)).toThrow(
+      /parameter "identity": is too complex/,
+    );
+    expect(
+      parseIdentityQuery(
+        { identity: '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' },
+        0,
+      ).identityPattern,
+    ).toBeDefined();
   });
 });

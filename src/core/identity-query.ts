@@ -16,8 +16,7 @@ function parseStatuses(status: string): Pick<IdentityQuery, 'statuses' | 'online
     const name = raw.trim();
     if (LIFECYCLE.includes(name)) {
       if (!statuses.includes(name as LifecycleStatus)) statuses.push(name as LifecycleStatus);
-    }
-    else if (name === 'online' || name === 'offline') connectivity.add(name === 'online');
+    } else if (name === 'online' || name === 'offline') connectivity.add(name === 'online');
     else throw invalidParameter('status', `unknown status "${name}"`);
   }
   return {
@@ -27,11 +26,24 @@ function parseStatuses(status: string): Pick<IdentityQuery, 'statuses' | 'online
   };
 }
 
+/**
+ * RE2 runs in time linear in the identity, but the factor grows with the compiled program, and a
+ * filter runs against every identity: bounding the program bounds the cost of one scan.
+ */
+export const MAX_PATTERN_PROGRAM = 200;
+
 function checkPattern(pattern: string): void {
+  let compiled: RE2JS;
   try {
-    RE2JS.compile(pattern);
+    compiled = RE2JS.compile(pattern);
   } catch (error) {
     throw invalidParameter('identity', `is not a valid regular expression (${(error as Error).message})`);
+  }
+  if (compiled.programSize() > MAX_PATTERN_PROGRAM) {
+    throw invalidParameter(
+      'identity',
+      `is too complex a regular expression (over ${MAX_PATTERN_PROGRAM} RE2 instructions)`,
+    );
   }
 }
 

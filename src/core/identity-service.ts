@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import type { Static } from '@sinclair/typebox';
 import type { Clock } from './clock.js';
 import { toMicros } from './clock.js';
@@ -11,7 +12,13 @@ import {
 } from './identity-format.js';
 import { parseIdentityQuery, parseOrder } from './identity-query.js';
 import type { IdentityRecord, IdentityStore, IdentityUpdate, ResourceStore, StateWrite } from './ports.js';
-import type { AddIdentityParams, AuthInput, IdentityView, MakeIdentityParams } from './schemas/identity.js';
+import type {
+  AddIdentityParams,
+  AuthInput,
+  AuthType,
+  IdentityView,
+  MakeIdentityParams,
+} from './schemas/identity.js';
 import type { IdentityFilterParams, ListIdentitiesParams } from './schemas/identity-query.js';
 import type { SettingsService } from './settings-service.js';
 import { deriveStatus } from './identity-status.js';
@@ -19,6 +26,24 @@ import { deriveStatus } from './identity-status.js';
 const RANDOM_ATTEMPTS = 32;
 /** Spaces up to this size are searched exhaustively before makeIdentity gives up. */
 const WALKABLE_SPACE = 1_000_000;
+
+/**
+ * A device authenticates with a certificate whose CN is its identity (reference, auth_type
+ * "certificate"), so a certificate naming anyone else could never connect.
+ */
+function credentialFor(identity: string, type: AuthType, key: string): string {
+  const credential = storedCredential(type, key);
+  if (type === 'certificate') {
+    const names = new X509Certificate(credential).subject
+      .split('\n')
+      .filter((part) => part.startsWith('CN='))
+      .map((part) => part.slice('CN='.length));
+    if (!names.includes(identity)) {
+      throw invalidParameter('auth.key', `the certificate's CN must be the identity "${identity}"`);
+    }
+  }
+  return credential;
+}
 
 export function toView(record: IdentityRecord, now: number): IdentityView {
   return {
@@ -111,7 +136,7 @@ export class IdentityService {
     await this.identities.insert({
       identity,
       authType,
-      credential: key ? storedCredential(authType, key) : null,
+      credential: key ? credentialFor(identity, authType, key) : null,
       authExpire: params.auth?.expire === undefined ? null : toMicros(params.auth.expire),
       locked: params.locked ?? false,
       permission: {},
@@ -165,7 +190,7 @@ export class IdentityService {
     if (auth.type !== undefined || typeof auth.key === 'string') {
       const type = auth.type ?? (await this.record(identity)).authType;
       update.authType = type;
-      if (typeof auth.key === 'string') update.credential = storedCredential(type, auth.key);
+      if (typeof auth.key === 'string') update.credential = credentialFor(identity, type, auth.key);
       else if (auth.type !== undefined) update.credential = null;
     }
     return update;

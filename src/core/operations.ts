@@ -22,7 +22,13 @@ import {
   StringList,
   UpdateIdentitiesParams,
 } from './schemas/identity-query.js';
-import { AliasParams, ResourceDefinition, ResourceList, ResourceParams } from './schemas/resource.js';
+import {
+  AliasParams,
+  ResourceDefinition,
+  ResourceList,
+  ResourceParams,
+  UpdateResourceParams,
+} from './schemas/resource.js';
 import { GatewaySettings, GatewaySettingsPatch, SolutionPairing } from './schemas/settings.js';
 
 interface OperationSpec {
@@ -139,7 +145,11 @@ export const operations = {
     result: ResourceList,
     status: 200,
   },
-  updateResource: { summary: 'Update a resource definition.', params: ResourceParams, status: 204 },
+  updateResource: {
+    summary: 'Update a resource definition; null removes an optional field.',
+    params: UpdateResourceParams,
+    status: 204,
+  },
   removeResource: {
     summary: 'Delete a resource definition and its state entries.',
     params: AliasParams,

@@ -2,7 +2,12 @@ import type { Clock } from './clock.js';
 import { GatewayError, invalidParameter } from './errors.js';
 import type { ResourceStore, StateWrite } from './ports.js';
 import { checkAllowedRule, conformValue } from './resource-values.js';
-import type { ResourceDefinition, ResourceDefinitionInput, ResourceParams } from './schemas/resource.js';
+import type {
+  ResourceDefinition,
+  ResourceDefinitionInput,
+  ResourceParams,
+  UpdateResourceParams,
+} from './schemas/resource.js';
 
 function notDefined(alias: string): GatewayError {
   return new GatewayError('NOT_FOUND', `resource "${alias}" is not defined`);
@@ -35,6 +40,10 @@ export class ResourceService {
   ) {}
 
   async add({ alias, ...input }: ResourceParams): Promise<void> {
+    // setIdentityState takes resource values beside its own parameters, so these names could never be set.
+    if (alias === 'identity' || alias === 'simulate') {
+      throw invalidParameter('alias', `"${alias}" is reserved by setIdentityState`);
+    }
     const definition = checkDefinition(withDefaults(input));
     const initial: StateWrite | undefined =
       definition.initial === undefined
@@ -53,10 +62,14 @@ export class ResourceService {
     return this.store.list();
   }
 
-  /** The given fields replace the stored ones; the result is checked as a whole. */
-  async update({ alias, ...input }: ResourceParams): Promise<void> {
-    const current = await this.get(alias);
-    const definition = checkDefinition({ ...current, ...input });
+  /** The given fields replace the stored ones, null removes one; the result is checked as a whole. */
+  async update({ alias, ...input }: UpdateResourceParams): Promise<void> {
+    const merged: Record<string, unknown> = { ...(await this.get(alias)) };
+    for (const [field, value] of Object.entries(input)) {
+      if (value === null) delete merged[field];
+      else merged[field] = value;
+    }
+    const definition = checkDefinition(merged as ResourceDefinition);
     if (!(await this.store.update(alias, definition))) throw notDefined(alias);
   }
 

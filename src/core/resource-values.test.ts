@@ -33,7 +33,20 @@ describe('conformValue', () => {
 
   it('refuses text that is not a decimal number for number resources, naming the parameter', () => {
     const number = definition('number');
-    for (const bad of ['', '  ', 'abc', '12.5.1', '0x1F', '0b11', '0o7', 'Infinity', '-Infinity', 'NaN', '1e400', true]) {
+    for (const bad of [
+      '',
+      '  ',
+      'abc',
+      '12.5.1',
+      '0x1F',
+      '0b11',
+      '0o7',
+      'Infinity',
+      '-Infinity',
+      'NaN',
+      '1e400',
+      true,
+    ]) {
       const error = thrown(() => conformValue(number, bad, 'temp'));
       expect(error.code, JSON.stringify(bad)).toBe('INVALID_PARAMETER');
       expect(error.parameter).toBe('temp');
@@ -91,7 +104,8 @@ describe('conformValue', () => {
   it('allows number values inside "low-high" ranges, bounds included', () => {
     const temp = definition('number', ['9-11']);
     for (const ok of [9, 10, 10.999, 11, '9.5']) expect(() => conformValue(temp, ok, 't')).not.toThrow();
-    for (const bad of [8.999, 11.001, -10, '12']) expect(() => conformValue(temp, bad, 't')).toThrow(/not allowed/);
+    for (const bad of [8.999, 11.001, -10, '12'])
+      expect(() => conformValue(temp, bad, 't')).toThrow(/not allowed/);
   });
 
   it('reads negative and decimal range bounds', () => {

@@ -13,10 +13,15 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Objects merge key by key; arrays, scalars and null replace. */
-function merge(base: unknown, patch: unknown): unknown {
+function merge(base: unknown, patch: unknown, path = ''): unknown {
   if (!isPlainObject(base) || !isPlainObject(patch)) return patch;
   const out: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(patch)) out[key] = merge(base[key], value);
+  for (const [key, value] of Object.entries(patch)) {
+    const parameter = path ? `${path}.${key}` : key;
+    // Assigning "__proto__" would set the prototype, hiding the value from validation and storage.
+    if (key === '__proto__') throw invalidParameter(parameter, 'is not a known parameter');
+    out[key] = merge(Object.hasOwn(base, key) ? base[key] : undefined, value, parameter);
+  }
   return out;
 }
 

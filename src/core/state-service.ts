@@ -40,7 +40,7 @@ export class StateService {
     const timestamp = this.clock.nowMicros();
     return aliases.map((alias) => {
       const parameter = parameterPrefix ? `${parameterPrefix}.${alias}` : alias;
-      const definition = definitions[alias];
+      const definition = Object.hasOwn(definitions, alias) ? definitions[alias] : undefined;
       if (!definition) throw invalidParameter(parameter, 'no resource is defined with this alias');
       if (!definition.settable) {
         throw new GatewayError('NOT_SETTABLE', `resource "${alias}" is not settable`, { parameter });

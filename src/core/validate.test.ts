@@ -26,7 +26,13 @@ describe('compileValidator', () => {
   });
 
   it('names an array element the way a caller writes it', () => {
-    const error = refusal(addTag, { identity: 'dev-1', tags: [{ name: 'a', value: 'b' }, { name: 5, value: 'x' }] });
+    const error = refusal(addTag, {
+      identity: 'dev-1',
+      tags: [
+        { name: 'a', value: 'b' },
+        { name: 5, value: 'x' },
+      ],
+    });
     expect(error.parameter).toBe('tags[1].name');
     expect(error.message).toBe('parameter "tags[1].name": expected string');
   });
@@ -70,7 +76,10 @@ describe('compileValidator', () => {
   });
 
   it('keeps an object key made of digits as a name, not an index', () => {
-    const error = refusal(compileValidator(SetIdentityStateParams), { identity: 'dev-1', '0': { nested: 1 } });
+    const error = refusal(compileValidator(SetIdentityStateParams), {
+      identity: 'dev-1',
+      '0': { nested: 1 },
+    });
     expect(error.parameter).toBe('0');
   });
 
@@ -103,5 +112,18 @@ describe('parameterName', () => {
   it('uses the value to tell array indexes from digit keys', () => {
     expect(parameterName('/state/12/set', { state: { '12': { set: 1 } } })).toBe('state.12.set');
     expect(parameterName('/list/12', { list: [] })).toBe('list[12]');
+  });
+});
+
+describe('compileValidator on nullable fields', () => {
+  it('reports the rule a value of the right kind breaks, not the union', () => {
+    const validate = compileValidator(
+      Type.Object({ timeout: Type.Optional(Type.Union([Type.Integer({ minimum: 30 }), Type.Null()])) }),
+    );
+    expect(() => validate({ timeout: 10 })).toThrow(
+      'parameter "timeout": expected integer to be greater or equal to 30',
+    );
+    expect(() => validate({ timeout: 'x' })).toThrow('parameter "timeout": must be an integer or null');
+    expect(validate({ timeout: null })).toEqual({ timeout: null });
   });
 });

@@ -30,7 +30,7 @@ function alternative(option: { const?: unknown; type?: unknown }): string | unde
 
 /** `"a", "b" or a number` for a union, instead of TypeBox's "Expected union value". */
 function alternatives(schema: TSchema): string | undefined {
-  const options = (schema as { anyOf?: TSchema[] }).anyOf ?? [];
+  const options = (schema as { anyOf?: { const?: unknown; type?: unknown }[] }).anyOf ?? [];
   const described = options.map(alternative);
   if (described.length === 0 || described.some((d) => d === undefined)) return undefined;
   return described.length === 1
@@ -38,15 +38,30 @@ function alternatives(schema: TSchema): string | undefined {
     : `${described.slice(0, -1).join(', ')} or ${described[described.length - 1]}`;
 }
 
+/** Errors that say the value is of another kind than the variant, rather than breaking its rules. */
+const KIND_MISMATCH = new Set<ValueErrorType>([
+  ValueErrorType.Array,
+  ValueErrorType.Boolean,
+  ValueErrorType.Integer,
+  ValueErrorType.Literal,
+  ValueErrorType.Null,
+  ValueErrorType.Number,
+  ValueErrorType.Object,
+  ValueErrorType.String,
+  ValueErrorType.Union,
+]);
+
 /**
- * A union the value failed as a whole is reported at the union; one whose variant matched the
- * value's shape but failed deeper down is reported where it failed, e.g. `pki.enabled`.
+ * A union the value failed as a whole is reported at the union. When a variant fits the value's
+ * kind but breaks one of its rules (`timeout: 10` against `integer >= 30 or null`), or fails
+ * deeper down (`pki.enabled`), that variant's error says more, so it is reported instead.
  */
 function innermost(error: ValueError): ValueError {
   if (error.type !== ValueErrorType.Union) return error;
   for (const variant of error.errors) {
     const first = variant.First();
-    if (first && first.path.length > error.path.length) return innermost(first);
+    if (first && (first.path.length > error.path.length || !KIND_MISMATCH.has(first.type)))
+      return innermost(first);
   }
   return error;
 }

@@ -21,7 +21,9 @@ export interface RunningGateway {
 
 /** Environment without any FLEETGATE_* setting of the machine running the tests. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('FLEETGATE_')));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !key.startsWith('FLEETGATE_')),
+  );
   return { ...env, ...extra };
 }
 
@@ -30,7 +32,11 @@ export function newDataDir(): string {
 }
 
 /** Runs `fleetgate <args>` to completion. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  input?: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   assertBuilt();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [MAIN, ...args], { env });
@@ -48,12 +54,18 @@ function assertBuilt(): void {
 }
 
 /** Starts the real gateway process on port 0 and waits for its "listening" line. */
-export function startGateway(options: { dataDir?: string; args?: string[]; env?: Record<string, string> } = {}): Promise<RunningGateway> {
+export function startGateway(
+  options: { dataDir?: string; args?: string[]; env?: Record<string, string> } = {},
+): Promise<RunningGateway> {
   assertBuilt();
   const dataDir = options.dataDir ?? newDataDir();
-  const child = spawn(process.execPath, [MAIN, 'serve', '--api-port', '0', '--data-dir', dataDir, ...(options.args ?? [])], {
-    env: cleanEnv(options.env),
-  });
+  const child = spawn(
+    process.execPath,
+    [MAIN, 'serve', '--api-port', '0', '--data-dir', dataDir, ...(options.args ?? [])],
+    {
+      env: cleanEnv(options.env),
+    },
+  );
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

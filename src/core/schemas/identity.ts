@@ -29,6 +29,8 @@ export const AuthInput = Type.Object(
     expire: Type.Optional(
       Type.Integer({
         minimum: 0,
+        // Beyond this a timestamp no longer survives the round trip through a JSON number exactly.
+        maximum: Number.MAX_SAFE_INTEGER,
         description: 'End of the provisioning window or key validity, µs since the epoch.',
       }),
     ),

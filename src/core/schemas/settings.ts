@@ -22,8 +22,8 @@ export const IdentityFormat = Type.Object(
           ),
           mac_base: Type.Optional(
             Type.String({
-              pattern: '^[0-9A-Fa-f]{2}([:.-]?[0-9A-Fa-f]{2}){2}$',
-              description: 'First 3 octets of MAC identities, e.g. "00:1A:2B".',
+              pattern: '^([0-9A-Fa-f]{2}([:.-]?[0-9A-Fa-f]{2}){2}|[0-9A-Fa-f]{3}\\.[0-9A-Fa-f]{3})$',
+              description: 'First 3 octets of MAC identities, e.g. "00:1A:2B" or, for mac.48, "001.A2B".',
             }),
           ),
         },

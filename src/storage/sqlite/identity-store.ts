@@ -13,7 +13,8 @@ import type {
 } from '../../core/ports.js';
 import type { IdentityState, Tag } from '../../core/schemas/common.js';
 import type { AuthType, IdentityPermission } from '../../core/schemas/identity.js';
-import { orderSql, whereSql } from './identity-query-sql.js';
+import { orderFollowsIndex, orderSql, tagTermCountSql, tagTerms, whereSql } from './identity-query-sql.js';
+import { createGroupCommit, type GroupCommit } from './group-commit.js';
 import { StatementCache } from './statement-cache.js';
 
 interface IdentityRow {
@@ -43,6 +44,9 @@ function conflict(error: unknown): never {
   throw error;
 }
 
+/** Tag rows read at most to pick the most selective of several tag terms. */
+const COUNT_ESTIMATE_CAP = 10_000;
+
 const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
 
 /** Runs user-supplied identity patterns with RE2 semantics, so no pattern can stall the process. */
@@ -59,12 +63,46 @@ function registerRegexp(db: Database.Database): void {
   });
 }
 
-export function createSqliteIdentityStore(db: Database.Database): IdentityStore {
+export function createSqliteIdentityStore(
+  db: Database.Database,
+  groupCommit: GroupCommit = createGroupCommit(db),
+): IdentityStore {
   registerRegexp(db);
   const statements = new StatementCache(db);
   const stmt = (sql: string) => statements.get(sql);
   const idOf = (identity: string) =>
     (stmt('SELECT id FROM identities WHERE identity = ?').get(identity) as { id: number } | undefined)?.id;
+
+  /** Matching tag rows of each tag term, counting at most `cap` of them. */
+  function estimateTags(query: IdentityQuery, cap: number): number[] {
+    return tagTerms(query).map(
+      (term) => (stmt(tagTermCountSql(term)).get({ ...term.params, cap }) as { n: number }).n,
+    );
+  }
+
+  /** The tag term with the fewest matching rows (undefined without tag terms). */
+  function mostSelectiveTag(query: IdentityQuery, cap: number): number | undefined {
+    const terms = tagTerms(query).length;
+    if (terms <= 1) return terms === 1 ? 0 : undefined;
+    const estimates = estimateTags(query, cap);
+    return estimates.indexOf(Math.min(...estimates));
+  }
+
+  /**
+   * Which tag term, if any, a listing should start from. Walking the identities in ORDER BY order
+   * and probing tags stops after about `wanted × N / m` identities when m of N match; starting
+   * from the m matching tag rows and sorting them costs about m. Starting from the tags wins
+   * when m < sqrt(wanted × N): for 100,000 identities and a page of 50, below about 2,300.
+   */
+  function driveForList(query: IdentityQuery, order: OrderKey[], wanted: number): number | undefined {
+    if (tagTerms(query).length === 0) return undefined;
+    if (!orderFollowsIndex(order)) return mostSelectiveTag(query, COUNT_ESTIMATE_CAP);
+    const identities = (stmt('SELECT max(id) AS n FROM identities').get() as { n: number | null }).n ?? 0;
+    const threshold = Math.ceil(Math.sqrt(identities * Math.max(1, wanted)));
+    const estimates = estimateTags(query, threshold + 1);
+    const best = Math.min(...estimates);
+    return best <= threshold ? estimates.indexOf(best) : undefined;
+  }
 
   function hydrate(rows: IdentityRow[]): IdentityRecord[] {
     if (rows.length === 0) return [];
@@ -144,7 +182,7 @@ export function createSqliteIdentityStore(db: Database.Database): IdentityStore 
         );
   }
 
-  const insert = db.transaction((record: NewIdentity, createdAt: number) => {
+  const insert = (record: NewIdentity, createdAt: number) => {
     let id: number;
     try {
       id = Number(
@@ -166,7 +204,7 @@ export function createSqliteIdentityStore(db: Database.Database): IdentityStore 
       id,
       Object.entries(record.state).map(([resource, entry]) => ({ resource, ...entry })),
     );
-  });
+  };
 
   const remove = db.transaction((identities: string[]) => {
     const ids = identities.map((identity) => [identity, idOf(identity)] as const);
@@ -201,7 +239,8 @@ export function createSqliteIdentityStore(db: Database.Database): IdentityStore 
 
   return {
     async insert(record) {
-      insert(record, Date.now() * 1000);
+      const createdAt = Date.now() * 1000;
+      return groupCommit.run(() => insert(record, createdAt));
     },
     async get(identity) {
       return hydrate(
@@ -215,15 +254,24 @@ export function createSqliteIdentityStore(db: Database.Database): IdentityStore 
       return new Set(rows.map((r) => r.identity));
     },
     async list(query: IdentityQuery, order: OrderKey[], limit: number, offset: number) {
-      const where = whereSql(query);
+      const where = whereSql(query, driveForList(query, order, limit + offset));
       const sort = orderSql(order);
       const sql = `SELECT ${COLUMNS} FROM identities i ${sort.joins} ${where.sql} ${sort.orderBy} LIMIT @limit OFFSET @offset`;
       return hydrate(stmt(sql).all({ ...where.params, ...sort.params, limit, offset }) as IdentityRow[]);
     },
     async count(query) {
-      const where = whereSql(query);
-      return (stmt(`SELECT count(*) AS n FROM identities i ${where.sql}`).get(where.params) as { n: number })
-        .n;
+      // Statuses partition the identities, so a count over several is the sum of single-status
+      // counts, each one range of the status index.
+      const statuses = query.statuses && query.statuses.length > 1 ? query.statuses : [undefined];
+      let total = 0;
+      for (const status of statuses) {
+        const single = status === undefined ? query : { ...query, statuses: [status] };
+        const where = whereSql(single, mostSelectiveTag(single, COUNT_ESTIMATE_CAP));
+        total += (
+          stmt(`SELECT count(*) AS n FROM identities i ${where.sql}`).get(where.params) as { n: number }
+        ).n;
+      }
+      return total;
     },
     async update(identity: string, update: IdentityUpdate) {
       const columns: Record<string, unknown> = {
@@ -252,7 +300,12 @@ export function createSqliteIdentityStore(db: Database.Database): IdentityStore 
       return updateMatching(query, change);
     },
     async addTags(identity, tags, replace) {
-      return onIdentity((id) => addTags(id, tags, replace))(identity);
+      return groupCommit.run(() => {
+        const id = idOf(identity);
+        if (id === undefined) return false;
+        addTags(id, tags, replace);
+        return true;
+      });
     },
     async tagValues(identity, name) {
       const id = idOf(identity);

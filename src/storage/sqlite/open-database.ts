@@ -1,11 +1,13 @@
 import Database from 'better-sqlite3';
 import { sql as registry } from './migrations/001-registry.js';
+import { sql as registryIndexes } from './migrations/002-registry-indexes.js';
 
 type Db = Database.Database;
 
 /** Ordered; a released migration is never edited, only followed by a new one. */
 const migrations: { version: number; name: string; sql: string }[] = [
   { version: 1, name: 'registry', sql: registry },
+  { version: 2, name: 'registry-indexes', sql: registryIndexes },
 ];
 
 function migrate(db: Db): void {

@@ -3,7 +3,21 @@ import { alreadyExists } from '../../core/errors.js';
 import type { ResourceStore } from '../../core/ports.js';
 import type { ResourceDefinition } from '../../core/schemas/resource.js';
 
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 export function createSqliteResourceStore(db: Database.Database): ResourceStore {
+  /**
+   * Every identity created reads the definitions (for their initial values), so they are kept in
+   * memory: this process is the only writer of the file, and every write below drops the copy.
+   * The copy is deeply frozen, so a caller can read it but never change it for the next one.
+   */
+  let cached: Record<string, ResourceDefinition> | undefined;
   const select = db.prepare<[string], { definition: string }>(
     'SELECT definition FROM resources WHERE alias = ?',
   );
@@ -36,6 +50,7 @@ export function createSqliteResourceStore(db: Database.Database): ResourceStore 
 
   return {
     async add(alias, definition, initial) {
+      cached = undefined;
       add(alias, definition, initial);
     },
     async get(alias) {
@@ -43,11 +58,15 @@ export function createSqliteResourceStore(db: Database.Database): ResourceStore 
       return row && (JSON.parse(row.definition) as ResourceDefinition);
     },
     async list() {
-      return Object.fromEntries(
-        selectAll.all().map((r) => [r.alias, JSON.parse(r.definition) as ResourceDefinition]),
+      cached ??= deepFreeze(
+        Object.fromEntries(
+          selectAll.all().map((r) => [r.alias, JSON.parse(r.definition) as ResourceDefinition]),
+        ),
       );
+      return cached;
     },
     async update(alias, definition) {
+      cached = undefined;
       return (
         db
           .prepare('UPDATE resources SET definition = ? WHERE alias = ?')
@@ -55,6 +74,7 @@ export function createSqliteResourceStore(db: Database.Database): ResourceStore 
       );
     },
     async remove(alias) {
+      cached = undefined;
       return remove(alias);
     },
   };

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -37,5 +37,118 @@ describe('sqlite store on disk', () => {
     db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)").run();
     db.close();
     expect(() => openDatabase(path)).toThrow(/newer fleetgate/);
+  });
+});
+
+describe('sqlite group commit', () => {
+  const identity = (name: string, credential: string | null = null) => ({
+    identity: name,
+    authType: 'token' as const,
+    credential,
+    authExpire: null,
+    locked: false,
+    permission: {},
+    state: {},
+  });
+
+  it('commits writes of the same tick together, failing only the one at fault', async () => {
+    const store = createSqliteStore(':memory:');
+    const outcomes = await Promise.allSettled([
+      store.identities.insert(identity('a', 'sha256:ta')),
+      store.identities.insert(identity('b')),
+      store.identities.insert(identity('a')),
+      store.identities.insert(identity('c', 'sha256:ta')),
+      store.identities.addTags('b', [{ name: 'site', value: 's1' }], false),
+      store.identities.addTags('nobody', [{ name: 'site', value: 's1' }], false),
+      store.identities.insert(identity('d')),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'rejected',
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+    ]);
+    expect((outcomes[2] as PromiseRejectedResult).reason).toMatchObject({ code: 'ALREADY_EXISTS' });
+    expect((outcomes[3] as PromiseRejectedResult).reason).toMatchObject({ code: 'ALREADY_EXISTS' });
+    expect((outcomes[5] as PromiseFulfilledResult<boolean>).value).toBe(false);
+    expect([...(await store.identities.existing(['a', 'b', 'c', 'd']))].sort()).toEqual(['a', 'b', 'd']);
+    expect(await store.identities.tagValues('b', 'site')).toEqual(['s1']);
+    // The rejected duplicate left nothing behind: 'a' keeps its own credential.
+    expect((await store.identities.get('a'))?.credential).toBe('sha256:ta');
+    await store.close();
+  });
+
+  it('commits the writes still queued when the store closes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetgate-group-'));
+    const path = join(dir, 'group.db');
+    const store = createSqliteStore(path);
+    const pending = store.identities.insert(identity('queued'));
+    await store.close();
+    await pending;
+    const reopened = createSqliteStore(path);
+    expect(await reopened.identities.existing(['queued'])).toEqual(new Set(['queued']));
+    await reopened.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps a lone failing write from affecting the next one', async () => {
+    const store = createSqliteStore(':memory:');
+    await store.identities.insert(identity('a'));
+    await expect(store.identities.insert(identity('a'))).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
+    await store.identities.insert(identity('b'));
+    expect(await store.identities.count({ now: 0 })).toBe(2);
+    await store.close();
+  });
+});
+
+describe('sqlite resource definitions', () => {
+  it('are read from memory, refreshed by every change and cannot be changed by a reader', async () => {
+    const store = createSqliteStore(':memory:');
+    const definition = { format: 'number' as const, settable: true, sync: false, retention: '12' as const };
+    expect(await store.resources.list()).toEqual({});
+    await store.resources.add('temp', definition);
+    expect(await store.resources.list()).toEqual({ temp: definition });
+    await store.resources.update('temp', { ...definition, unit: 'C' });
+    const listed = await store.resources.list();
+    expect(listed.temp?.unit).toBe('C');
+    expect(() => {
+      (listed.temp as { unit?: string }).unit = 'F';
+    }).toThrow(TypeError);
+    await store.resources.remove('temp');
+    expect(await store.resources.list()).toEqual({});
+    await store.close();
+  });
+});
+
+describe('sqlite background checkpoints', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetgate-wal-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('keep every write and leave no WAL behind once the store is closed', async () => {
+    const path = join(dir, 'wal.db');
+    const store = createSqliteStore(path);
+    for (let chunk = 0; chunk < 20; chunk++) {
+      await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          store.identities.insert({
+            identity: `dev-${chunk}-${i}`,
+            authType: 'token',
+            credential: `sha256:${chunk}-${i}`,
+            authExpire: null,
+            locked: false,
+            permission: {},
+            state: {},
+          }),
+        ),
+      );
+    }
+    await store.close();
+    expect(existsSync(`${path}-wal`)).toBe(false);
+    const reopened = createSqliteStore(path);
+    expect(await reopened.identities.count({ now: 0 })).toBe(2000);
+    await reopened.close();
   });
 });

@@ -1,4 +1,6 @@
 import type { Store } from '../../core/ports.js';
+import { startCheckpointer } from './checkpointer.js';
+import { createGroupCommit } from './group-commit.js';
 import { createSqliteIdentityStore } from './identity-store.js';
 import { openDatabase } from './open-database.js';
 import { createSqliteResourceStore } from './resource-store.js';
@@ -9,11 +11,15 @@ export function createSqliteStore(path: string, options: { durable?: boolean } =
   const db = openDatabase(path, options);
   // A single process owns the file, so nobody is connected when it starts.
   db.prepare('UPDATE identities SET online = 0 WHERE online = 1').run();
+  const groupCommit = createGroupCommit(db);
+  const checkpointer = startCheckpointer(db, options.durable ?? false);
   return {
-    identities: createSqliteIdentityStore(db),
+    identities: createSqliteIdentityStore(db, groupCommit),
     resources: createSqliteResourceStore(db),
     settings: createSqliteSettingsStore(db),
     async close() {
+      if (db.open) groupCommit.flush();
+      await checkpointer?.stop();
       if (db.open) db.close();
     },
   };
