@@ -245,3 +245,19 @@ describe('reserved aliases', () => {
     }
   });
 });
+
+describe('updateResource with a new initial value', () => {
+  it('gives it to identities that have no value yet and leaves the others', async () => {
+    await api.ok('addIdentity', { identity: 'new-device' });
+    await api.ok('addIdentity', { identity: 'set-device' });
+    await api.ok('addResource', { alias: 'mode', settable: true });
+    await api.ok('setIdentityState', { identity: 'set-device', mode: 'manual' });
+    await api.ok('updateResource', { alias: 'mode', initial: 'auto' });
+    expect(await api.ok('getIdentityState', { identity: 'new-device' })).toMatchObject({
+      mode: { set: 'auto' },
+    });
+    expect(await api.ok('getIdentityState', { identity: 'set-device' })).toMatchObject({
+      mode: { set: 'manual' },
+    });
+  });
+});

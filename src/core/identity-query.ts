@@ -124,6 +124,6 @@ export function parseOrder(order: Static<typeof ListIdentitiesParams>['order']):
     }
     const descending = match[3] === 'desc';
     if (match[2] !== undefined) return { field: 'state', resource: match[2], descending };
-    return { field: match[1] as OrderKey['field'], descending };
+    return { field: match[1] as 'identity' | 'lastseen' | 'lastip', descending };
   });
 }

@@ -47,12 +47,10 @@ export interface IdentityQuery {
   now: number;
 }
 
-export interface OrderKey {
-  field: 'identity' | 'lastseen' | 'lastip' | 'state';
-  /** The resource alias when field is 'state'. */
-  resource?: string;
-  descending: boolean;
-}
+/** One sort key: a column of the identity, or the reported value of a resource. */
+export type OrderKey =
+  | { field: 'identity' | 'lastseen' | 'lastip'; descending: boolean }
+  | { field: 'state'; resource: string; descending: boolean };
 
 export interface StateWrite {
   resource: string;
@@ -114,8 +112,11 @@ export interface ResourceStore {
   add(alias: string, definition: ResourceDefinition, initial?: StateWrite): Promise<void>;
   get(alias: string): Promise<ResourceDefinition | undefined>;
   list(): Promise<Record<string, ResourceDefinition>>;
-  /** false when the alias is not defined. */
-  update(alias: string, definition: ResourceDefinition): Promise<boolean>;
+  /**
+   * false when the alias is not defined. With `initial`, identities without a state entry for the
+   * alias get one whose set value is the initial one.
+   */
+  update(alias: string, definition: ResourceDefinition, initial?: StateWrite): Promise<boolean>;
   /** Removes the definition and every identity's state entry for it; false when not defined. */
   remove(alias: string): Promise<boolean>;
 }

@@ -70,7 +70,12 @@ export class ResourceService {
       else merged[field] = value;
     }
     const definition = checkDefinition(merged as ResourceDefinition);
-    if (!(await this.store.update(alias, definition))) throw notDefined(alias);
+    // A new initial value reaches the identities that have no value yet, as addResource's does.
+    const initial =
+      input.initial === undefined || input.initial === null || definition.initial === undefined
+        ? undefined
+        : { resource: alias, set: definition.initial, timestamp: this.clock.nowMicros() };
+    if (!(await this.store.update(alias, definition, initial))) throw notDefined(alias);
   }
 
   async remove(alias: string): Promise<void> {

@@ -1,36 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GatewayError } from '../core/errors.js';
 import { deriveStatus } from '../core/identity-status.js';
 import type { IdentityQuery, NewIdentity, OrderKey, Store } from '../core/ports.js';
-import type { ResourceDefinition } from '../core/schemas/resource.js';
-import { defaultSettings } from '../core/schemas/settings.js';
-
-const NOW = 1_700_000_000_000_000;
-const HOUR = 3_600_000_000;
-
-function newIdentity(identity: string, overrides: Partial<NewIdentity> = {}): NewIdentity {
-  return {
-    identity,
-    authType: 'token',
-    credential: null,
-    authExpire: null,
-    locked: false,
-    permission: {},
-    state: {},
-    ...overrides,
-  };
-}
-
-const numberResource: ResourceDefinition = { format: 'number', sync: true, settable: true, retention: '12' };
-
-async function rejection(promise: Promise<unknown>): Promise<GatewayError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(GatewayError);
-  return error as GatewayError;
-}
+import { HOUR, newIdentity, NOW, rejection } from './contract-fixtures.js';
+import { describeResourceAndSettingsContract } from './resource-settings.contract.js';
 
 /**
  * The executable specification of the storage ports. Every adapter runs it with one line;
@@ -296,36 +268,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       });
       expect(await store.identities.setPermission('ghost', {})).toBe(false);
     });
-
-    it('defines resources once, initializes state, and removes their state with them', async () => {
-      await store.identities.insert(newIdentity('a'));
-      await store.resources.add('temp', numberResource);
-      expect((await rejection(store.resources.add('temp', numberResource))).code).toBe('ALREADY_EXISTS');
-      await store.resources.add(
-        'mode',
-        { ...numberResource, format: 'string', initial: 'auto' },
-        { resource: 'mode', set: 'auto', timestamp: NOW },
-      );
-      expect(await store.identities.get('a')).toMatchObject({
-        state: { mode: { set: 'auto', timestamp: NOW } },
-      });
-      expect(await store.resources.get('temp')).toEqual(numberResource);
-      expect(await store.resources.get('none')).toBeUndefined();
-      expect(Object.keys(await store.resources.list())).toEqual(['mode', 'temp']);
-      expect(await store.resources.update('temp', { ...numberResource, unit: 'C' })).toBe(true);
-      expect(await store.resources.update('none', numberResource)).toBe(false);
-      expect((await store.resources.get('temp'))?.unit).toBe('C');
-      expect(await store.resources.remove('mode')).toBe(true);
-      expect(await store.resources.remove('mode')).toBe(false);
-      expect((await store.identities.get('a'))?.state).toEqual({});
-    });
-
-    it('keeps the gateway settings document', async () => {
-      expect(await store.settings.get()).toBeUndefined();
-      const settings = { ...defaultSettings(), fqdn: 'gw.example.com' };
-      await store.settings.put(settings);
-      await store.settings.put({ ...settings, enable_signal_parser: true });
-      expect(await store.settings.get()).toEqual({ ...settings, enable_signal_parser: true });
-    });
   });
+
+  describeResourceAndSettingsContract(name, makeStore);
 }

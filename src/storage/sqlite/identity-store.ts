@@ -1,67 +1,22 @@
 import type Database from 'better-sqlite3';
-import { RE2JS } from 're2js';
-import { alreadyExists } from '../../core/errors.js';
 import type {
   BulkIdentityChange,
   IdentityQuery,
-  IdentityRecord,
   IdentityStore,
   IdentityUpdate,
   NewIdentity,
   OrderKey,
   StateWrite,
 } from '../../core/ports.js';
-import type { IdentityState, Tag } from '../../core/schemas/common.js';
-import type { AuthType, IdentityPermission } from '../../core/schemas/identity.js';
-import { orderFollowsIndex, orderSql, tagTermCountSql, tagTerms, whereSql } from './identity-query-sql.js';
+import type { Tag } from '../../core/schemas/common.js';
 import { createGroupCommit, type GroupCommit } from './group-commit.js';
+import { orderSql, whereSql } from './identity-query-sql.js';
+import { COLUMNS, conflict, toRecords, type IdentityRow } from './identity-rows.js';
+import { registerRegexp } from './sql-functions.js';
 import { StatementCache } from './statement-cache.js';
-
-interface IdentityRow {
-  id: number;
-  identity: string;
-  auth_type: string;
-  credential: string | null;
-  auth_expire: number | null;
-  locked: number;
-  online: number;
-  lastseen: number | null;
-  lastip: string | null;
-  permission: string;
-}
-
-const COLUMNS =
-  'i.id, i.identity, i.auth_type, i.credential, i.auth_expire, i.locked, i.online, i.lastseen, i.lastip, i.permission';
-
-function conflict(error: unknown): never {
-  const message = (error as Error).message ?? '';
-  if (message.includes('UNIQUE constraint failed: identities.identity')) {
-    throw alreadyExists('identity', 'an identity with this name already exists');
-  }
-  if (message.includes('UNIQUE constraint failed: identities.credential')) {
-    throw alreadyExists('auth.key', 'this token is already used by another identity');
-  }
-  throw error;
-}
-
-/** Tag rows read at most to pick the most selective of several tag terms. */
-const COUNT_ESTIMATE_CAP = 10_000;
+import { COUNT_ESTIMATE_CAP, createTagPlanner } from './tag-planner.js';
 
 const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
-
-/** Runs user-supplied identity patterns with RE2 semantics, so no pattern can stall the process. */
-function registerRegexp(db: Database.Database): void {
-  const compiled = new Map<string, RE2JS>();
-  db.function('fg_regexp', { deterministic: true }, (pattern, value) => {
-    let re = compiled.get(pattern as string);
-    if (!re) {
-      if (compiled.size >= 64) compiled.clear();
-      re = RE2JS.compile(pattern as string);
-      compiled.set(pattern as string, re);
-    }
-    return re.test(value as string) ? 1 : 0;
-  });
-}
 
 export function createSqliteIdentityStore(
   db: Database.Database,
@@ -70,85 +25,10 @@ export function createSqliteIdentityStore(
   registerRegexp(db);
   const statements = new StatementCache(db);
   const stmt = (sql: string) => statements.get(sql);
+  const { mostSelectiveTag, driveForList } = createTagPlanner(stmt);
+  const hydrate = (rows: IdentityRow[]) => toRecords(stmt, rows);
   const idOf = (identity: string) =>
     (stmt('SELECT id FROM identities WHERE identity = ?').get(identity) as { id: number } | undefined)?.id;
-
-  /** Matching tag rows of each tag term, counting at most `cap` of them. */
-  function estimateTags(query: IdentityQuery, cap: number): number[] {
-    return tagTerms(query).map(
-      (term) => (stmt(tagTermCountSql(term)).get({ ...term.params, cap }) as { n: number }).n,
-    );
-  }
-
-  /** The tag term with the fewest matching rows (undefined without tag terms). */
-  function mostSelectiveTag(query: IdentityQuery, cap: number): number | undefined {
-    const terms = tagTerms(query).length;
-    if (terms <= 1) return terms === 1 ? 0 : undefined;
-    const estimates = estimateTags(query, cap);
-    return estimates.indexOf(Math.min(...estimates));
-  }
-
-  /**
-   * Which tag term, if any, a listing should start from. Walking the identities in ORDER BY order
-   * and probing tags stops after about `wanted × N / m` identities when m of N match; starting
-   * from the m matching tag rows and sorting them costs about m. Starting from the tags wins
-   * when m < sqrt(wanted × N): for 100,000 identities and a page of 50, below about 2,300.
-   */
-  function driveForList(query: IdentityQuery, order: OrderKey[], wanted: number): number | undefined {
-    if (tagTerms(query).length === 0) return undefined;
-    if (!orderFollowsIndex(order)) return mostSelectiveTag(query, COUNT_ESTIMATE_CAP);
-    const identities = (stmt('SELECT max(id) AS n FROM identities').get() as { n: number | null }).n ?? 0;
-    const threshold = Math.ceil(Math.sqrt(identities * Math.max(1, wanted)));
-    const estimates = estimateTags(query, threshold + 1);
-    const best = Math.min(...estimates);
-    return best <= threshold ? estimates.indexOf(best) : undefined;
-  }
-
-  function hydrate(rows: IdentityRow[]): IdentityRecord[] {
-    if (rows.length === 0) return [];
-    const ids = JSON.stringify(rows.map((r) => r.id));
-    const tags = new Map<number, Tag[]>();
-    const state = new Map<number, IdentityState>();
-    for (const t of stmt(
-      'SELECT identity_id, name, value FROM identity_tags WHERE identity_id IN (SELECT value FROM json_each(?)) ORDER BY name, value',
-    ).all(ids) as { identity_id: number; name: string; value: string }[]) {
-      let list = tags.get(t.identity_id);
-      if (!list) tags.set(t.identity_id, (list = []));
-      list.push({ name: t.name, value: t.value });
-    }
-    for (const s of stmt(
-      'SELECT identity_id, resource, set_value, reported_value, timestamp FROM identity_state WHERE identity_id IN (SELECT value FROM json_each(?))',
-    ).all(ids) as {
-      identity_id: number;
-      resource: string;
-      set_value: string | null;
-      reported_value: string | null;
-      timestamp: number;
-    }[]) {
-      let entries = state.get(s.identity_id);
-      if (!entries) state.set(s.identity_id, (entries = {}));
-      entries[s.resource] = {
-        ...(s.set_value !== null && { set: JSON.parse(s.set_value) as string | number | boolean }),
-        ...(s.reported_value !== null && {
-          reported: JSON.parse(s.reported_value) as string | number | boolean,
-        }),
-        timestamp: s.timestamp,
-      };
-    }
-    return rows.map((row) => ({
-      identity: row.identity,
-      authType: row.auth_type as AuthType,
-      credential: row.credential,
-      authExpire: row.auth_expire,
-      locked: row.locked === 1,
-      online: row.online === 1,
-      lastseen: row.lastseen,
-      lastip: row.lastip,
-      permission: JSON.parse(row.permission) as IdentityPermission,
-      tags: tags.get(row.id) ?? [],
-      state: state.get(row.id) ?? {},
-    }));
-  }
 
   function writeState(id: number, writes: StateWrite[]): void {
     const upsert =

@@ -42,6 +42,17 @@ export function createSqliteResourceStore(db: Database.Database): ResourceStore 
         initialize.run({ resource: alias, set: JSON.stringify(initial.set), timestamp: initial.timestamp });
     },
   );
+  const update = db.transaction(
+    (alias: string, definition: ResourceDefinition, initial?: { set?: unknown; timestamp: number }) => {
+      const changed =
+        db
+          .prepare('UPDATE resources SET definition = ? WHERE alias = ?')
+          .run(JSON.stringify(definition), alias).changes > 0;
+      if (changed && initial)
+        initialize.run({ resource: alias, set: JSON.stringify(initial.set), timestamp: initial.timestamp });
+      return changed;
+    },
+  );
   const remove = db.transaction((alias: string) => {
     if (db.prepare('DELETE FROM resources WHERE alias = ?').run(alias).changes === 0) return false;
     db.prepare('DELETE FROM identity_state WHERE resource = ?').run(alias);
@@ -65,13 +76,9 @@ export function createSqliteResourceStore(db: Database.Database): ResourceStore 
       );
       return cached;
     },
-    async update(alias, definition) {
+    async update(alias, definition, initial) {
       cached = undefined;
-      return (
-        db
-          .prepare('UPDATE resources SET definition = ? WHERE alias = ?')
-          .run(JSON.stringify(definition), alias).changes > 0
-      );
+      return update(alias, definition, initial);
     },
     async remove(alias) {
       cached = undefined;

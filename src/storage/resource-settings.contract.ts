@@ -1,0 +1,63 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Store } from '../core/ports.js';
+import { defaultSettings } from '../core/schemas/settings.js';
+import { newIdentity, NOW, numberResource, rejection } from './contract-fixtures.js';
+
+/** The resource and settings ports' part of the storage contract (see store.contract.ts). */
+export function describeResourceAndSettingsContract(name: string, makeStore: () => Promise<Store>): void {
+  describe(`${name} store contract: resources and settings`, () => {
+    let store: Store;
+
+    beforeEach(async () => {
+      store = await makeStore();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    it('defines resources once, initializes state, and removes their state with them', async () => {
+      await store.identities.insert(newIdentity('a'));
+      await store.resources.add('temp', numberResource);
+      expect((await rejection(store.resources.add('temp', numberResource))).code).toBe('ALREADY_EXISTS');
+      await store.resources.add(
+        'mode',
+        { ...numberResource, format: 'string', initial: 'auto' },
+        { resource: 'mode', set: 'auto', timestamp: NOW },
+      );
+      expect(await store.identities.get('a')).toMatchObject({
+        state: { mode: { set: 'auto', timestamp: NOW } },
+      });
+      expect(await store.resources.get('temp')).toEqual(numberResource);
+      expect(await store.resources.get('none')).toBeUndefined();
+      expect(Object.keys(await store.resources.list())).toEqual(['mode', 'temp']);
+      expect(await store.resources.update('temp', { ...numberResource, unit: 'C' })).toBe(true);
+      expect(await store.resources.update('none', numberResource)).toBe(false);
+      expect((await store.resources.get('temp'))?.unit).toBe('C');
+      expect(await store.resources.remove('mode')).toBe(true);
+      expect(await store.resources.remove('mode')).toBe(false);
+      expect((await store.identities.get('a'))?.state).toEqual({});
+    });
+
+    it('gives a new initial value on update only to identities without a state entry', async () => {
+      await store.identities.insert(newIdentity('fresh'));
+      await store.identities.insert(newIdentity('reported'));
+      await store.resources.add('temp', numberResource);
+      await store.identities.writeState('reported', [{ resource: 'temp', reported: 21, timestamp: NOW }]);
+      const initial = { resource: 'temp', set: 18, timestamp: NOW + 1 };
+      expect(await store.resources.update('temp', { ...numberResource, initial: 18 }, initial)).toBe(true);
+      expect((await store.identities.get('fresh'))?.state).toEqual({ temp: { set: 18, timestamp: NOW + 1 } });
+      expect((await store.identities.get('reported'))?.state).toEqual({
+        temp: { reported: 21, timestamp: NOW },
+      });
+      expect(await store.resources.update('none', numberResource, initial)).toBe(false);
+    });
+
+    it('keeps the gateway settings document', async () => {
+      expect(await store.settings.get()).toBeUndefined();
+      const settings = { ...defaultSettings(), fqdn: 'gw.example.com' };
+      await store.settings.put(settings);
+      await store.settings.put({ ...settings, enable_signal_parser: true });
+      expect(await store.settings.get()).toEqual({ ...settings, enable_signal_parser: true });
+    });
+  });
+}
