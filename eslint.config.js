@@ -38,7 +38,16 @@ export default tseslint.config(
               message: 'core imports no drivers',
             },
             {
-              group: ['../storage/*', '../api/*', '../cli/*', '../bus/*', '../config/*', '../client/*'],
+              group: [
+                '**/storage/**',
+                '**/api/**',
+                '**/cli/**',
+                '**/bus/**',
+                '**/config/**',
+                '**/client/**',
+                '**/gateway.js',
+                '**/main.js',
+              ],
               message: 'core imports no edges',
             },
           ],

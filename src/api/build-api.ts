@@ -49,7 +49,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     loggerInstance: deps.logger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
-    return503OnClosing: true,
+    // Fastify's own 503 has its own body shape; the onRequest hook below answers in ours.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     // Errors Fastify raises before routing (a malformed URL) would otherwise skip the error handler
     // and answer in Fastify's own shape instead of {code, message}.
@@ -59,6 +60,18 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     },
   });
   acceptJsonBodies(app);
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) return done();
+    void reply
+      .code(503)
+      .header('connection', 'close')
+      .send({ code: 503, message: 'the gateway is shutting down' });
+  });
   app.setValidatorCompiler(({ schema }) => {
     const validate = compileValidator(schema as TSchema);
     return (data: unknown) => {
@@ -88,7 +101,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       name !== undefined
         ? `unknown operation "${name}"`
         : `no route ${request.method} ${request.url.split('?')[0]}`;
-    return reply.code(404).send({ code: 404, message });
+    const body = errorReply(new GatewayError('UNKNOWN_OPERATION', message), bodyLimit);
+    return reply.code(body.code).send(body);
   });
 
   app.get('/health', (_request, reply) => reply.type('text/plain').send('OK'));

@@ -254,3 +254,30 @@ describe('removeIdentity and removeIdentities', () => {
     expect((await api.ok('countIdentities', {})).count).toBe(1);
   });
 });
+
+describe('review fixes on identities', () => {
+  it('makeIdentity refuses certificate identities when the settings default to certificate auth', async () => {
+    await api.ok('updateGatewaySettings', { provisioning: { auth_type: 'certificate' } });
+    assertError(await api.call('makeIdentity', {}), 400, 'auth.type');
+    expect(await api.ok('countIdentities', {})).toEqual({ count: 0 });
+  });
+
+  it('updateIdentity restating the current auth type keeps the credential', async () => {
+    await api.ok('addIdentity', { identity: 't1', auth: { type: 'token', key: 'secret-token-value' } });
+    await api.ok('updateIdentity', { identity: 't1', auth: { type: 'token', expire: 4_102_444_800 } });
+    expect(await api.ok('getIdentity', { identity: 't1' })).toMatchObject({
+      status: 'provisioned',
+      auth: { type: 'token', expire: 4_102_444_800_000_000 },
+    });
+    await api.ok('updateIdentity', { identity: 't1', auth: { type: 'password' } });
+    expect((await api.ok('getIdentity', { identity: 't1' })).status).toBe('whitelisted');
+  });
+
+  it('refuses an auth.expire that would not survive as a JSON number in microseconds', async () => {
+    assertError(
+      await api.call('addIdentity', { identity: 'far', auth: { expire: 99_999_999_999 } }),
+      400,
+      'auth.expire',
+    );
+  });
+});

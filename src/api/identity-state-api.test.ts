@@ -161,3 +161,25 @@ describe('setIdentityState', () => {
     assertError(await api.call('setIdentityState', { identity: 'ghost', setpoint: 10 }), 404, 'ghost');
   });
 });
+
+describe('simulated reports and unknown identities', () => {
+  it('simulate reports any defined resource, settable or not, as a device would', async () => {
+    await api.ok('addIdentity', { identity: 'sim' });
+    await api.ok('addResource', { alias: 'temperature', format: 'number' });
+    await api.ok('setIdentityState', { identity: 'sim', simulate: true, temperature: 21.5 });
+    expect(await api.ok('getIdentityState', { identity: 'sim' })).toMatchObject({
+      temperature: { set: 21.5, reported: 21.5 },
+    });
+    expect(api.events.at(-1)).toMatchObject({
+      type: 'data_in',
+      identity: 'sim',
+      updated_resources: ['temperature'],
+    });
+    assertError(await api.call('setIdentityState', { identity: 'sim', temperature: 1 }), 409, 'temperature');
+  });
+
+  it('answers 404 for an unknown identity before looking at its values', async () => {
+    await api.ok('addResource', { alias: 'temperature', format: 'number' });
+    assertError(await api.call('setIdentityState', { identity: 'ghost', temperature: 1 }), 404);
+  });
+});

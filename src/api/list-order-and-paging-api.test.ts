@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { assertError, HOUR, SECOND, seedFleet, startTestApi, T0, type TestApi } from './test-api.js';
+import { newIdentity } from '../storage/contract-fixtures.js';
 
 let api: TestApi;
 beforeEach(async () => {
@@ -133,15 +134,7 @@ describe('listIdentities paging', () => {
 
   it('returns up to 2000 identities at once', async () => {
     for (let i = 0; i < 2001; i++) {
-      await api.store.identities.insert({
-        identity: `bulk-${i}`,
-        authType: 'token',
-        credential: null,
-        authExpire: null,
-        locked: false,
-        permission: {},
-        state: {},
-      });
+      await api.store.identities.insert(newIdentity(`bulk-${i}`));
     }
     const { devices, mayLoadMore } = await api.ok('listIdentities', { limit: 2000 });
     expect(devices).toHaveLength(2000);

@@ -12,15 +12,14 @@ export function acceptJsonBodies(app: FastifyInstance): void {
     if (text === '') return done(null, {});
     let parsed: unknown;
     try {
-      // JSON.parse makes "__proto__" an own key, which later spreads and merges would turn into a
-      // prototype; the reviver costs time, so it only runs when the key can be there at all.
-      parsed = text.includes('__proto__') ? JSON.parse(text, refuseProtoKeys) : JSON.parse(text);
-    } catch (error) {
-      if (error instanceof GatewayError) return done(error);
+      parsed = JSON.parse(text);
+    } catch {
       return done(
         new GatewayError('INVALID_PARAMETER', 'the request body is not valid JSON', { parameter: 'body' }),
       );
     }
+    const problem = structureProblem(parsed);
+    if (problem) return done(problem);
     if (parsed === null) return done(null, {});
     if (typeof parsed !== 'object' || Array.isArray(parsed)) {
       return done(
@@ -33,11 +32,38 @@ export function acceptJsonBodies(app: FastifyInstance): void {
   });
 }
 
-function refuseProtoKeys(key: string, value: unknown): unknown {
-  if (key === '__proto__') {
-    throw new GatewayError('INVALID_PARAMETER', 'parameter "__proto__": is not allowed in a request body', {
-      parameter: '__proto__',
-    });
+/** Deeper than any parameter of the reference nests; bounds the recursion of later steps. */
+export const MAX_BODY_DEPTH = 32;
+
+/**
+ * JSON.parse makes "__proto__" (however it is escaped in the text) an own key, which a later
+ * spread or merge would turn into a prototype; and free-form parameters (solution_sync, pki vendor
+ * options) would otherwise accept nesting deep enough to overflow the stack of whatever walks them.
+ */
+function structureProblem(root: unknown): GatewayError | undefined {
+  const pending: [unknown, number][] = [[root, 1]];
+  while (pending.length > 0) {
+    const [value, depth] = pending.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth > MAX_BODY_DEPTH) {
+      return new GatewayError(
+        'INVALID_PARAMETER',
+        `the request body nests deeper than ${MAX_BODY_DEPTH} levels`,
+        {
+          parameter: 'body',
+        },
+      );
+    }
+    if (Object.hasOwn(value, '__proto__')) {
+      return new GatewayError(
+        'INVALID_PARAMETER',
+        'parameter "__proto__": is not allowed in a request body',
+        {
+          parameter: '__proto__',
+        },
+      );
+    }
+    for (const inner of Object.values(value)) pending.push([inner, depth + 1]);
   }
-  return value;
+  return undefined;
 }

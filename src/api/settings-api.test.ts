@@ -192,3 +192,13 @@ describe('getSolutionPairing', () => {
     assertError(await api.call('getGatewaySettings', { fqdn: 'x' }), 400, 'fqdn');
   });
 });
+
+describe('identity_format.prefix', () => {
+  it('refuses characters an identity may not hold, since generated identities start with it', async () => {
+    assertError(
+      await api.call('updateGatewaySettings', { identity_format: { type: 'base10', prefix: 'a/b,' } }),
+      400,
+      'identity_format.prefix',
+    );
+  });
+});

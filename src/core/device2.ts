@@ -17,7 +17,7 @@ export interface Device2Deps {
 /** Every Device2 operation as an async method, over already-validated parameters. */
 export function createDevice2({ store, events, clock }: Device2Deps): Device2Api {
   const settings = new SettingsService(store.settings);
-  const identities = new IdentityService(store.identities, store.resources, settings, clock);
+  const identities = new IdentityService(store.identities, settings, clock);
   const tags = new TagService(store.identities);
   const resources = new ResourceService(store.resources, clock);
   const state = new StateService(store.identities, store.resources, events, clock);

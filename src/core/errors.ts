@@ -9,7 +9,6 @@ export type ErrorCode =
   | 'NOT_SETTABLE'
   | 'IDENTITY_SPACE_EXHAUSTED'
   | 'UNAUTHORIZED'
-  | 'FORBIDDEN'
   | 'UNKNOWN_OPERATION';
 
 export class GatewayError extends Error {

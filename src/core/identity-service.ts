@@ -11,7 +11,7 @@ import {
   nthIdentity,
 } from './identity-format.js';
 import { parseIdentityQuery, parseOrder } from './identity-query.js';
-import type { IdentityRecord, IdentityStore, IdentityUpdate, ResourceStore, StateWrite } from './ports.js';
+import type { IdentityRecord, IdentityStore, IdentityUpdate } from './ports.js';
 import type {
   AddIdentityParams,
   AuthInput,
@@ -45,6 +45,13 @@ function credentialFor(identity: string, type: AuthType, key: string): string {
   return credential;
 }
 
+/** auth.expire in µs (given in s, ms or µs), refused past the range a JSON number keeps exactly. */
+function expireMicros(expire: number): number {
+  const micros = toMicros(expire);
+  if (!Number.isSafeInteger(micros)) throw invalidParameter('auth.expire', 'is too far in the future');
+  return micros;
+}
+
 export function toView(record: IdentityRecord, now: number): IdentityView {
   return {
     identity: record.identity,
@@ -67,7 +74,6 @@ export function toView(record: IdentityRecord, now: number): IdentityView {
 export class IdentityService {
   constructor(
     private readonly identities: IdentityStore,
-    private readonly resources: ResourceStore,
     private readonly settings: SettingsService,
     private readonly clock: Clock,
   ) {}
@@ -87,13 +93,13 @@ export class IdentityService {
   }
 
   async make(params: Static<typeof MakeIdentityParams>): Promise<IdentityView> {
-    if (params.auth?.type === 'certificate') {
+    const { identity_format: format, provisioning } = await this.settings.get();
+    if ((params.auth?.type ?? provisioning.auth_type) === 'certificate') {
       throw invalidParameter(
         'auth.type',
         'certificate identities must be named by their certificate; use addIdentity',
       );
     }
-    const { identity_format: format } = await this.settings.get();
     for (let attempt = 0; attempt < RANDOM_ATTEMPTS; attempt++) {
       const identity = generateIdentity(format);
       if (await this.tryInsert(identity, params)) return this.get(identity);
@@ -129,18 +135,14 @@ export class IdentityService {
     const { provisioning } = await this.settings.get();
     const authType = params.auth?.type ?? provisioning.auth_type;
     const key = params.auth?.key;
-    const now = this.clock.nowMicros();
-    const initial: StateWrite[] = Object.entries(await this.resources.list())
-      .filter(([, definition]) => definition.initial !== undefined)
-      .map(([resource, definition]) => ({ resource, set: definition.initial!, timestamp: now }));
     await this.identities.insert({
       identity,
       authType,
       credential: key ? credentialFor(identity, authType, key) : null,
-      authExpire: params.auth?.expire === undefined ? null : toMicros(params.auth.expire),
+      authExpire: params.auth?.expire === undefined ? null : expireMicros(params.auth.expire),
       locked: params.locked ?? false,
       permission: {},
-      state: Object.fromEntries(initial.map((w) => [w.resource, { set: w.set, timestamp: w.timestamp }])),
+      createdAt: this.clock.nowMicros(),
     });
   }
 
@@ -182,16 +184,20 @@ export class IdentityService {
     if (!(await this.identities.update(params.identity, update))) throw identityNotFound(params.identity);
   }
 
-  /** A new key replaces the credential; a new type without a key clears it, so the device provisions again. */
+  /**
+   * A new key replaces the credential; a change of type without a key clears it, so the device
+   * provisions again. Restating the current type (say, beside a new expiry) changes nothing.
+   */
   private async authUpdate(identity: string, auth: AuthInput): Promise<IdentityUpdate> {
     const update: IdentityUpdate = {};
-    if (auth.expire !== undefined) update.authExpire = toMicros(auth.expire);
+    if (auth.expire !== undefined) update.authExpire = expireMicros(auth.expire);
     if (auth.key === null) update.credential = null;
     if (auth.type !== undefined || typeof auth.key === 'string') {
-      const type = auth.type ?? (await this.record(identity)).authType;
+      const current = (await this.record(identity)).authType;
+      const type = auth.type ?? current;
       update.authType = type;
       if (typeof auth.key === 'string') update.credential = credentialFor(identity, type, auth.key);
-      else if (auth.type !== undefined) update.credential = null;
+      else if (type !== current) update.credential = null;
     }
     return update;
   }

@@ -25,7 +25,10 @@ export interface IdentityRecord {
   state: IdentityState;
 }
 
-export type NewIdentity = Omit<IdentityRecord, 'online' | 'lastseen' | 'lastip' | 'tags'>;
+export type NewIdentity = Omit<IdentityRecord, 'online' | 'lastseen' | 'lastip' | 'tags' | 'state'> & {
+  /** µs; also the timestamp of the initial state entries. */
+  createdAt: number;
+};
 
 export type TagOperator = 'gt' | 'gte' | 'lt' | 'lte' | 'eq' | 'ne';
 
@@ -76,7 +79,11 @@ export interface IdentityUpdate {
 }
 
 export interface IdentityStore {
-  /** Throws ALREADY_EXISTS when the identity, or a token credential, is taken. */
+  /**
+   * Throws ALREADY_EXISTS when the identity, or a token credential, is taken. The identity gets,
+   * as its set value, the `initial` of every resource defined with one when the write happens, so
+   * that a resource added or removed meanwhile is seen consistently.
+   */
   insert(identity: NewIdentity): Promise<void>;
   get(identity: string): Promise<IdentityRecord | undefined>;
   /** Which of `identities` exist. */

@@ -42,7 +42,8 @@ export class StateService {
       const parameter = parameterPrefix ? `${parameterPrefix}.${alias}` : alias;
       const definition = Object.hasOwn(definitions, alias) ? definitions[alias] : undefined;
       if (!definition) throw invalidParameter(parameter, 'no resource is defined with this alias');
-      if (!definition.settable) {
+      // A simulated report is what a device publishes, and devices report any defined resource.
+      if (!definition.settable && !asDevice) {
         throw new GatewayError('NOT_SETTABLE', `resource "${alias}" is not settable`, { parameter });
       }
       const value = conformValue(definition, values[alias]!, parameter);
@@ -53,6 +54,8 @@ export class StateService {
   }
 
   async set(identity: string, values: Record<string, ResourceValue>, simulate: boolean): Promise<void> {
+    // An unknown identity is the first thing to report, whatever its values say.
+    if ((await this.identities.existing([identity])).size === 0) throw identityNotFound(identity);
     const writes = await this.planWrites(values, simulate, '');
     if (!(await this.identities.writeState(identity, writes))) throw identityNotFound(identity);
     if (simulate) {

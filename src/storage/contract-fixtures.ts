@@ -14,7 +14,7 @@ export function newIdentity(identity: string, overrides: Partial<NewIdentity> = 
     authExpire: null,
     locked: false,
     permission: {},
-    state: {},
+    createdAt: NOW,
     ...overrides,
   };
 }

@@ -52,6 +52,21 @@ export function describeResourceAndSettingsContract(name: string, makeStore: () 
       expect(await store.resources.update('none', numberResource, initial)).toBe(false);
     });
 
+    it('gives a new identity the initial values defined when it is written, of every format', async () => {
+      await store.resources.add('mode', { ...numberResource, format: 'string', initial: 'auto' });
+      await store.resources.add('level', { ...numberResource, initial: 2.5 });
+      await store.resources.add('on', { ...numberResource, format: 'boolean', initial: false });
+      await store.resources.add('plain', numberResource);
+      const adding = store.identities.insert(newIdentity('a', { createdAt: NOW + 5 }));
+      // Removed after the insert was asked for but, with group commit, before it ran.
+      await store.resources.remove('level');
+      await adding;
+      expect((await store.identities.get('a'))?.state).toEqual({
+        mode: { set: 'auto', timestamp: NOW + 5 },
+        on: { set: false, timestamp: NOW + 5 },
+      });
+    });
+
     it('keeps the gateway settings document', async () => {
       expect(await store.settings.get()).toBeUndefined();
       const settings = { ...defaultSettings(), fqdn: 'gw.example.com' };

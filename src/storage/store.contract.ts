@@ -216,7 +216,8 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     });
 
     it('writes set and reported values separately, keeping the type of each value', async () => {
-      await store.identities.insert(newIdentity('a', { state: { mode: { set: 'auto', timestamp: NOW } } }));
+      await store.identities.insert(newIdentity('a'));
+      await store.identities.writeState('a', [{ resource: 'mode', set: 'auto', timestamp: NOW }]);
       await store.identities.writeState('a', [{ resource: 'temp', set: 20, timestamp: NOW }]);
       await store.identities.writeState('a', [{ resource: 'temp', reported: 21.5, timestamp: NOW + 1 }]);
       await store.identities.writeState('a', [

@@ -16,7 +16,8 @@ export const IdentityString = Type.String({
 export const AliasString = Type.String({
   minLength: 1,
   maxLength: 128,
-  pattern: '^[^.$/+#\\u0000-\\u001f\\u007f]+$',
+  // "__proto__" would become an object's prototype wherever aliases are keys.
+  pattern: '^(?!__proto__$)[^.$/+#\\u0000-\\u001f\\u007f]+$',
   description: 'The name of a resource.',
 });
 

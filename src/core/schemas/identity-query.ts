@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { IdentityState, IdentityString, Tag, TagName, ResourceValue } from './common.js';
+import { IdentityString, Tag, TagName, ResourceValue } from './common.js';
 import { IdentityView } from './identity.js';
 
 const filters = {
@@ -138,4 +138,3 @@ export const SetIdentityStateParams = Type.Unsafe<
     { additionalProperties: ResourceValue },
   ),
 );
-export { IdentityState };

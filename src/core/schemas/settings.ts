@@ -10,7 +10,14 @@ export type IdentityFormatType = Static<typeof IdentityFormatType>;
 export const IdentityFormat = Type.Object(
   {
     type: IdentityFormatType,
-    prefix: Type.Optional(Type.String({ maxLength: 64, description: 'Only for base10 and base16.' })),
+    prefix: Type.Optional(
+      Type.String({
+        maxLength: 64,
+        // Generated identities start with it, so it may hold only what an identity may.
+        pattern: '^[^/+#,\\u0000-\\u001f\\u007f]*$',
+        description: 'Only for base10 and base16.',
+      }),
+    ),
     options: Type.Optional(
       Type.Object(
         {

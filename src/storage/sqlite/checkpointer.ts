@@ -69,14 +69,14 @@ parentPort.on('message', () => {
 `;
 
 /** Starts background checkpointing for an on-disk WAL database; undefined for in-memory ones. */
-export function startCheckpointer(db: Database.Database, durable: boolean): Checkpointer | undefined {
+export function startCheckpointer(db: Database.Database): Checkpointer | undefined {
   if (db.memory || db.name === '' || db.pragma('journal_mode', { simple: true }) !== 'wal') return undefined;
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
     workerData: {
       driver: createRequire(import.meta.url).resolve('better-sqlite3'),
       path: db.name,
-      synchronous: durable ? 'FULL' : 'NORMAL',
+      synchronous: 'NORMAL',
       intervalMs: WORKER_INTERVAL_MS,
       restartPages: RESTART_PAGES,
       restartBacklog: RESTART_BACKLOG,

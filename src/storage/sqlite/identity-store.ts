@@ -80,9 +80,10 @@ export function createSqliteIdentityStore(
     } catch (error) {
       conflict(error);
     }
-    writeState(
+    stmt(`INSERT INTO identity_state (identity_id, resource, set_value, timestamp)
+      SELECT ?, alias, definition -> '$.initial', ? FROM resources WHERE definition -> '$.initial' IS NOT NULL`).run(
       id,
-      Object.entries(record.state).map(([resource, entry]) => ({ resource, ...entry })),
+      createdAt,
     );
   };
 
@@ -119,8 +120,7 @@ export function createSqliteIdentityStore(
 
   return {
     async insert(record) {
-      const createdAt = Date.now() * 1000;
-      return groupCommit.run(() => insert(record, createdAt));
+      return groupCommit.run(() => insert(record, record.createdAt));
     },
     async get(identity) {
       return hydrate(

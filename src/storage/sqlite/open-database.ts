@@ -41,14 +41,14 @@ function migrate(db: Db): void {
 }
 
 /**
- * Opens (creating if needed) and migrates a database. WAL with synchronous=NORMAL survives a
- * process crash losing nothing committed; `durable` (synchronous=FULL) also survives power loss.
+ * Opens (creating if needed) and migrates a database. WAL with synchronous=NORMAL survives a crash
+ * of the process losing nothing committed (a power cut may lose the last commits).
  */
-export function openDatabase(path: string, options: { durable?: boolean } = {}): Db {
+export function openDatabase(path: string): Db {
   const db = new Database(path);
   try {
     db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${options.durable ? 'FULL' : 'NORMAL'}`);
+    db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     migrate(db);

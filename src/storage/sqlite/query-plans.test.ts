@@ -153,7 +153,7 @@ describe('sqlite listing and counting plans', () => {
         credential: credential && `${credential}${f.id}`,
         ...auth,
         permission: {},
-        state: {},
+        createdAt: 1,
       });
       await store.identities.addTags(f.identity, f.tags, false);
       if (f.lastseen !== null)

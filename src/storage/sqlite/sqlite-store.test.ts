@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { describeStoreContract } from '../store.contract.js';
 import { createSqliteStore } from './sqlite-store.js';
 import { openDatabase } from './open-database.js';
+import { newIdentity } from '../contract-fixtures.js';
 
 describeStoreContract('sqlite', async () => createSqliteStore(':memory:'));
 
@@ -15,15 +16,7 @@ describe('sqlite store on disk', () => {
   it('keeps data across reopening and marks every identity offline at start', async () => {
     const path = join(dir, 'reopen.db');
     const first = createSqliteStore(path);
-    await first.identities.insert({
-      identity: 'a',
-      authType: 'token',
-      credential: null,
-      authExpire: null,
-      locked: false,
-      permission: {},
-      state: {},
-    });
+    await first.identities.insert(newIdentity('a'));
     await first.identities.markSeen('a', { at: 1, online: true });
     await first.close();
     const second = createSqliteStore(path);
@@ -48,7 +41,7 @@ describe('sqlite group commit', () => {
     authExpire: null,
     locked: false,
     permission: {},
-    state: {},
+    createdAt: 1,
   });
 
   it('commits writes of the same tick together, failing only the one at fault', async () => {
@@ -140,7 +133,7 @@ describe('sqlite background checkpoints', () => {
             authExpire: null,
             locked: false,
             permission: {},
-            state: {},
+            createdAt: 1,
           }),
         ),
       );

@@ -7,12 +7,12 @@ import { createSqliteResourceStore } from './resource-store.js';
 import { createSqliteSettingsStore } from './settings-store.js';
 
 /** The embedded default backend: one SQLite file (or ':memory:' for tests). */
-export function createSqliteStore(path: string, options: { durable?: boolean } = {}): Store {
-  const db = openDatabase(path, options);
+export function createSqliteStore(path: string): Store {
+  const db = openDatabase(path);
   // A single process owns the file, so nobody is connected when it starts.
   db.prepare('UPDATE identities SET online = 0 WHERE online = 1').run();
   const groupCommit = createGroupCommit(db);
-  const checkpointer = startCheckpointer(db, options.durable ?? false);
+  const checkpointer = startCheckpointer(db);
   return {
     identities: createSqliteIdentityStore(db, groupCommit),
     resources: createSqliteResourceStore(db),
