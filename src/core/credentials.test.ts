@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { generateToken, hashSecret, MIN_PASSWORD_BYTES, storedCredential } from './credentials.js';
-import { GatewayError } from './errors.js';
+import { refusal } from './test-refusal.js';
 
 // Made once with: openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes
 //   -subj /CN=dev-1 -days 36500 -keyout /dev/null -out -
@@ -15,16 +15,6 @@ ldYMMB8GA1UdIwQYMBaAFMYr963VLfdzgxNWJbK0g6PpldYMMA8GA1UdEwEB/wQF
 MAMBAf8wCgYIKoZIzj0EAwIDSAAwRQIhAIe9IsNcVX2rglIDLGnliF59ZOqwYVOS
 xmL35LmPLWSTAiBDn9xcrpLmSbHSBEMxAKddqv52XrBjBGNdIXTyHjfEew==
 -----END CERTIFICATE-----`;
-
-function refusal(fn: () => unknown): GatewayError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof GatewayError && error.code === 'INVALID_PARAMETER') return error;
-    throw error;
-  }
-  throw new Error('expected INVALID_PARAMETER');
-}
 
 describe('generateToken', () => {
   it('makes 40-character alphanumeric tokens', () => {

@@ -1,19 +1,9 @@
 import { RE2JS } from 're2js';
 import { describe, expect, it } from 'vitest';
-import { GatewayError } from './errors.js';
 import { parseIdentityQuery, parseOrder } from './identity-query.js';
+import { refusal } from './test-refusal.js';
 
 const NOW = 1_700_000_000_000_000;
-
-function refusal(fn: () => unknown): GatewayError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof GatewayError && error.code === 'INVALID_PARAMETER') return error;
-    throw error;
-  }
-  throw new Error('expected INVALID_PARAMETER');
-}
 
 const query = (params: Parameters<typeof parseIdentityQuery>[0]) => parseIdentityQuery(params, NOW);
 
