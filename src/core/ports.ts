@@ -104,11 +104,17 @@ export interface IdentityStore {
   /** Removes the named tag, or only the given values of it; false when the identity does not exist. */
   removeTag(identity: string, name: string, values?: string[]): Promise<boolean>;
 
-  setPermission(identity: string, permission: IdentityPermission): Promise<boolean>;
+  /** Replaces the permission entities given and keeps the others; false when the identity does not exist. */
+  updatePermission(identity: string, permission: IdentityPermission): Promise<boolean>;
   /** Records contact with the device; false when the identity does not exist. */
   markSeen(identity: string, seen: { at: number; ip?: string; online?: boolean }): Promise<boolean>;
   /** false when the identity does not exist. */
   writeState(identity: string, writes: StateWrite[]): Promise<boolean>;
+}
+
+export interface ResourceRevision {
+  definition: ResourceDefinition;
+  initial?: StateWrite;
 }
 
 export interface ResourceStore {
@@ -120,17 +126,23 @@ export interface ResourceStore {
   get(alias: string): Promise<ResourceDefinition | undefined>;
   list(): Promise<Record<string, ResourceDefinition>>;
   /**
-   * false when the alias is not defined. With `initial`, identities without a state entry for the
-   * alias get one whose set value is the initial one.
+   * Revises a definition in one atomic step: `revise` gets the stored definition and returns the
+   * new one, with, optionally, a state write for the identities that have no entry for the alias
+   * yet. `revise` may throw to leave everything as it was. false when the alias is not defined.
    */
-  update(alias: string, definition: ResourceDefinition, initial?: StateWrite): Promise<boolean>;
+  update(alias: string, revise: (current: ResourceDefinition) => ResourceRevision): Promise<boolean>;
   /** Removes the definition and every identity's state entry for it; false when not defined. */
   remove(alias: string): Promise<boolean>;
 }
 
 export interface SettingsStore {
+  /** undefined until settings were first written. */
   get(): Promise<GatewaySettings | undefined>;
-  put(settings: GatewaySettings): Promise<void>;
+  /**
+   * Revises the settings in one atomic step: `revise` gets the stored document (undefined before
+   * the first write) and returns the new one, or throws to leave it as it was.
+   */
+  update(revise: (current: GatewaySettings | undefined) => GatewaySettings): Promise<GatewaySettings>;
 }
 
 export interface Store {

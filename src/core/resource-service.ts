@@ -64,18 +64,22 @@ export class ResourceService {
 
   /** The given fields replace the stored ones, null removes one; the result is checked as a whole. */
   async update({ alias, ...input }: UpdateResourceParams): Promise<void> {
-    const merged: Record<string, unknown> = { ...(await this.get(alias)) };
-    for (const [field, value] of Object.entries(input)) {
-      if (value === null) delete merged[field];
-      else merged[field] = value;
-    }
-    const definition = checkDefinition(merged as ResourceDefinition);
-    // A new initial value reaches the identities that have no value yet, as addResource's does.
-    const initial =
-      input.initial === undefined || input.initial === null || definition.initial === undefined
-        ? undefined
-        : { resource: alias, set: definition.initial, timestamp: this.clock.nowMicros() };
-    if (!(await this.store.update(alias, definition, initial))) throw notDefined(alias);
+    const timestamp = this.clock.nowMicros();
+    const updated = await this.store.update(alias, (current) => {
+      const merged: Record<string, unknown> = { ...current };
+      for (const [field, value] of Object.entries(input)) {
+        if (value === null) delete merged[field];
+        else merged[field] = value;
+      }
+      const definition = checkDefinition(merged as ResourceDefinition);
+      // A new initial value reaches the identities that have no value yet, as addResource's does.
+      const fresh = input.initial !== undefined && input.initial !== null && definition.initial !== undefined;
+      return {
+        definition,
+        ...(fresh && { initial: { resource: alias, set: definition.initial!, timestamp } }),
+      };
+    });
+    if (!updated) throw notDefined(alias);
   }
 
   async remove(alias: string): Promise<void> {

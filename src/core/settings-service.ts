@@ -75,10 +75,11 @@ export class SettingsService {
   }
 
   async update(patch: Static<typeof GatewaySettingsPatch>): Promise<void> {
-    const merged = validateSettings(merge(await this.get(), patch));
-    checkSemantics(merged);
-    await this.store.put(merged);
-    this.cached = merged;
+    this.cached = await this.store.update((current) => {
+      const merged = validateSettings(merge(current ?? defaultSettings(), patch));
+      checkSemantics(merged);
+      return merged;
+    });
   }
 
   async pairing(): Promise<{

@@ -54,10 +54,6 @@ export class TagService {
 
   /** Only the given permission entities are replaced. */
   async updatePermission(identity: string, permission: IdentityPermission): Promise<void> {
-    const current = await this.identities.get(identity);
-    if (!current) throw identityNotFound(identity);
-    if (!(await this.identities.setPermission(identity, { ...current.permission, ...permission }))) {
-      throw identityNotFound(identity);
-    }
+    if (!(await this.identities.updatePermission(identity, permission))) throw identityNotFound(identity);
   }
 }

@@ -30,8 +30,10 @@ export function describeResourceAndSettingsContract(name: string, makeStore: () 
       expect(await store.resources.get('temp')).toEqual(numberResource);
       expect(await store.resources.get('none')).toBeUndefined();
       expect(Object.keys(await store.resources.list())).toEqual(['mode', 'temp']);
-      expect(await store.resources.update('temp', { ...numberResource, unit: 'C' })).toBe(true);
-      expect(await store.resources.update('none', numberResource)).toBe(false);
+      expect(
+        await store.resources.update('temp', (current) => ({ definition: { ...current, unit: 'C' } })),
+      ).toBe(true);
+      expect(await store.resources.update('none', () => ({ definition: numberResource }))).toBe(false);
       expect((await store.resources.get('temp'))?.unit).toBe('C');
       expect(await store.resources.remove('mode')).toBe(true);
       expect(await store.resources.remove('mode')).toBe(false);
@@ -44,12 +46,19 @@ export function describeResourceAndSettingsContract(name: string, makeStore: () 
       await store.resources.add('temp', numberResource);
       await store.identities.writeState('reported', [{ resource: 'temp', reported: 21, timestamp: NOW }]);
       const initial = { resource: 'temp', set: 18, timestamp: NOW + 1 };
-      expect(await store.resources.update('temp', { ...numberResource, initial: 18 }, initial)).toBe(true);
+      expect(
+        await store.resources.update('temp', () => ({
+          definition: { ...numberResource, initial: 18 },
+          initial,
+        })),
+      ).toBe(true);
       expect((await store.identities.get('fresh'))?.state).toEqual({ temp: { set: 18, timestamp: NOW + 1 } });
       expect((await store.identities.get('reported'))?.state).toEqual({
         temp: { reported: 21, timestamp: NOW },
       });
-      expect(await store.resources.update('none', numberResource, initial)).toBe(false);
+      expect(await store.resources.update('none', () => ({ definition: numberResource, initial }))).toBe(
+        false,
+      );
     });
 
     it('gives a new identity the initial values defined when it is written, of every format', async () => {
@@ -67,11 +76,25 @@ export function describeResourceAndSettingsContract(name: string, makeStore: () 
       });
     });
 
+    it('leaves a definition as it was when the revision throws', async () => {
+      await store.resources.add('temp', numberResource);
+      const refused = store.resources.update('temp', () => {
+        throw new Error('refused');
+      });
+      await expect(refused).rejects.toThrow('refused');
+      expect(await store.resources.get('temp')).toEqual(numberResource);
+    });
+
     it('keeps the gateway settings document', async () => {
       expect(await store.settings.get()).toBeUndefined();
       const settings = { ...defaultSettings(), fqdn: 'gw.example.com' };
-      await store.settings.put(settings);
-      await store.settings.put({ ...settings, enable_signal_parser: true });
+      expect(await store.settings.update(() => settings)).toEqual(settings);
+      await store.settings.update((current) => ({ ...current!, enable_signal_parser: true }));
+      await expect(
+        store.settings.update(() => {
+          throw new Error('refused');
+        }),
+      ).rejects.toThrow('refused');
       expect(await store.settings.get()).toEqual({ ...settings, enable_signal_parser: true });
     });
   });

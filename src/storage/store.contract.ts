@@ -259,15 +259,17 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       expect(await store.identities.get('other')).toMatchObject({ tags: [], state: {} });
     });
 
-    it('keeps permissions per identity', async () => {
+    it('replaces only the permission entities it is given, in one step', async () => {
       await store.identities.insert(newIdentity('gw'));
-      expect(await store.identities.setPermission('gw', { publish_as: { identities: ['a', 'b'] } })).toBe(
-        true,
-      );
+      const grant = { publish_as: { identities: ['a', 'b'] } };
+      expect(await store.identities.updatePermission('gw', grant)).toBe(true);
+      await store.identities.updatePermission('gw', { subscript: { identities: ['*'] } });
+      await store.identities.updatePermission('gw', { publish_as: { identities: ['c'] } });
       expect((await store.identities.get('gw'))?.permission).toEqual({
-        publish_as: { identities: ['a', 'b'] },
+        publish_as: { identities: ['c'] },
+        subscript: { identities: ['*'] },
       });
-      expect(await store.identities.setPermission('ghost', {})).toBe(false);
+      expect(await store.identities.updatePermission('ghost', {})).toBe(false);
     });
   });
 

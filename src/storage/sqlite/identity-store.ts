@@ -205,9 +205,10 @@ export function createSqliteIdentityStore(
     async removeTag(identity, name, values) {
       return onIdentity((id) => removeTag(id, name, values))(identity);
     },
-    async setPermission(identity, permission) {
+    async updatePermission(identity, permission) {
+      // A JSON merge patch replaces each entity given (arrays are replaced, not merged).
       return (
-        stmt('UPDATE identities SET permission = ? WHERE identity = ?').run(
+        stmt('UPDATE identities SET permission = json_patch(permission, ?) WHERE identity = ?').run(
           JSON.stringify(permission),
           identity,
         ).changes > 0

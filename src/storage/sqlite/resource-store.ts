@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { alreadyExists } from '../../core/errors.js';
-import type { ResourceStore } from '../../core/ports.js';
+import type { ResourceRevision, ResourceStore } from '../../core/ports.js';
 import type { ResourceDefinition } from '../../core/schemas/resource.js';
 
 function deepFreeze<T>(value: T): T {
@@ -43,14 +43,17 @@ export function createSqliteResourceStore(db: Database.Database): ResourceStore 
     },
   );
   const update = db.transaction(
-    (alias: string, definition: ResourceDefinition, initial?: { set?: unknown; timestamp: number }) => {
-      const changed =
-        db
-          .prepare('UPDATE resources SET definition = ? WHERE alias = ?')
-          .run(JSON.stringify(definition), alias).changes > 0;
-      if (changed && initial)
+    (alias: string, revise: (current: ResourceDefinition) => ResourceRevision) => {
+      const row = select.get(alias);
+      if (!row) return false;
+      const { definition, initial } = revise(JSON.parse(row.definition) as ResourceDefinition);
+      db.prepare('UPDATE resources SET definition = ? WHERE alias = ?').run(
+        JSON.stringify(definition),
+        alias,
+      );
+      if (initial)
         initialize.run({ resource: alias, set: JSON.stringify(initial.set), timestamp: initial.timestamp });
-      return changed;
+      return true;
     },
   );
   const remove = db.transaction((alias: string) => {
@@ -76,9 +79,9 @@ export function createSqliteResourceStore(db: Database.Database): ResourceStore 
       );
       return cached;
     },
-    async update(alias, definition, initial) {
+    async update(alias, revise) {
       cached = undefined;
-      return update(alias, definition, initial);
+      return update(alias, revise);
     },
     async remove(alias) {
       cached = undefined;

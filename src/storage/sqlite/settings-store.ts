@@ -3,15 +3,25 @@ import type { SettingsStore } from '../../core/ports.js';
 import type { GatewaySettings } from '../../core/schemas/settings.js';
 
 export function createSqliteSettingsStore(db: Database.Database): SettingsStore {
+  const select = db.prepare<[], { document: string }>('SELECT document FROM settings WHERE id = 1');
+  const upsert = db.prepare(
+    'INSERT INTO settings (id, document) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET document = excluded.document',
+  );
+  const read = () => {
+    const row = select.get();
+    return row && (JSON.parse(row.document) as GatewaySettings);
+  };
+  const update = db.transaction((revise: (current: GatewaySettings | undefined) => GatewaySettings) => {
+    const settings = revise(read());
+    upsert.run(JSON.stringify(settings));
+    return settings;
+  });
   return {
     async get() {
-      const row = db.prepare<[], { document: string }>('SELECT document FROM settings WHERE id = 1').get();
-      return row && (JSON.parse(row.document) as GatewaySettings);
+      return read();
     },
-    async put(settings) {
-      db.prepare(
-        'INSERT INTO settings (id, document) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET document = excluded.document',
-      ).run(JSON.stringify(settings));
+    async update(revise) {
+      return update(revise);
     },
   };
 }

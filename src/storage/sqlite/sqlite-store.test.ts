@@ -104,7 +104,7 @@ describe('sqlite resource definitions', () => {
     expect(await store.resources.list()).toEqual({});
     await store.resources.add('temp', definition);
     expect(await store.resources.list()).toEqual({ temp: definition });
-    await store.resources.update('temp', { ...definition, unit: 'C' });
+    await store.resources.update('temp', () => ({ definition: { ...definition, unit: 'C' } }));
     const listed = await store.resources.list();
     expect(listed.temp?.unit).toBe('C');
     expect(() => {
