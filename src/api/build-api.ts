@@ -72,6 +72,12 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       .header('connection', 'close')
       .send({ code: 503, message: 'the gateway is shutting down' });
   });
+  // A request in flight when closing begins ends its keep-alive connection with its answer:
+  // otherwise the connection idles on and holds the close open until keepAliveTimeout.
+  app.addHook('onSend', (_request, reply, _payload, done) => {
+    if (closing) void reply.header('connection', 'close');
+    done();
+  });
   app.setValidatorCompiler(({ schema }) => {
     const validate = compileValidator(schema as TSchema);
     return (data: unknown) => {
