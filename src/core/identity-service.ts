@@ -10,6 +10,7 @@ import {
   identitySpaceSize,
   nthIdentity,
 } from './identity-format.js';
+import { findIdentity } from './find-identity.js';
 import { parseIdentityQuery, parseOrder } from './identity-query.js';
 import type { IdentityRecord, IdentityStore, IdentityUpdate } from './ports.js';
 import type {
@@ -147,13 +148,7 @@ export class IdentityService {
   }
 
   async get(identity: string): Promise<IdentityView> {
-    return toView(await this.record(identity), this.clock.nowMicros());
-  }
-
-  async record(identity: string): Promise<IdentityRecord> {
-    const record = await this.identities.get(identity);
-    if (!record) throw identityNotFound(identity);
-    return record;
+    return toView(await findIdentity(this.identities, identity), this.clock.nowMicros());
   }
 
   async list(
@@ -193,7 +188,7 @@ export class IdentityService {
     if (auth.expire !== undefined) update.authExpire = expireMicros(auth.expire);
     if (auth.key === null) update.credential = null;
     if (auth.type !== undefined || typeof auth.key === 'string') {
-      const current = (await this.record(identity)).authType;
+      const current = (await findIdentity(this.identities, identity)).authType;
       const type = auth.type ?? current;
       update.authType = type;
       if (typeof auth.key === 'string') update.credential = credentialFor(identity, type, auth.key);

@@ -2,6 +2,7 @@ import type { Static } from '@sinclair/typebox';
 import type { Clock } from './clock.js';
 import { GatewayError, identityNotFound, invalidParameter } from './errors.js';
 import type { EventPublisher } from './events.js';
+import { findIdentity } from './find-identity.js';
 import { parseIdentityQuery } from './identity-query.js';
 import type { IdentityStore, ResourceStore, StateWrite } from './ports.js';
 import { conformValue } from './resource-values.js';
@@ -23,9 +24,7 @@ export class StateService {
   ) {}
 
   async get(identity: string): Promise<IdentityState> {
-    const record = await this.identities.get(identity);
-    if (!record) throw identityNotFound(identity);
-    return record.state;
+    return (await findIdentity(this.identities, identity)).state;
   }
 
   /** Checks each value against its resource and says what to write; `parameterPrefix` locates errors. */

@@ -1,4 +1,5 @@
 import { identityNotFound, invalidParameter } from './errors.js';
+import { findIdentity } from './find-identity.js';
 import type { IdentityStore } from './ports.js';
 import type { Tag } from './schemas/common.js';
 import type { IdentityPermission } from './schemas/identity.js';
@@ -44,8 +45,7 @@ export class TagService {
   }
 
   async permission(identity: string): Promise<Required<IdentityPermission>> {
-    const record = await this.identities.get(identity);
-    if (!record) throw identityNotFound(identity);
+    const record = await findIdentity(this.identities, identity);
     return {
       subscript: record.permission.subscript ?? { identities: [] },
       publish_as: record.permission.publish_as ?? { identities: [] },
