@@ -5,6 +5,7 @@ import { isGatewayError } from '../core/errors.js';
 export const HTTP_STATUS: Record<ErrorCode, number> = {
   INVALID_PARAMETER: 400,
   UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   UNKNOWN_OPERATION: 404,
   ALREADY_EXISTS: 409,

@@ -1,8 +1,13 @@
 import type { Clock } from './clock.js';
 import type { EventPublisher } from './events.js';
+import { DeviceAuth } from './device-auth.js';
+import { DeviceConnections } from './device-connections.js';
+import type { DeviceActivity } from './device-ports.js';
+import { DeviceService } from './device-service.js';
 import { IdentityService } from './identity-service.js';
 import type { Device2Api } from './operations.js';
 import type { Store } from './ports.js';
+import { ResourceCatalog } from './resource-catalog.js';
 import { ResourceService } from './resource-service.js';
 import { SettingsService } from './settings-service.js';
 import { StateService } from './state-service.js';
@@ -12,31 +17,67 @@ export interface Device2Deps {
   store: Store;
   events: EventPublisher;
   clock: Clock;
+  activity?: DeviceActivity;
+}
+
+export interface Core {
+  /** Every Device2 operation as an async method, over already-validated parameters. */
+  device2: Device2Api;
+  /** What the device edges do on behalf of devices. */
+  devices: DeviceService;
 }
 
 /** Every Device2 operation as an async method, over already-validated parameters. */
-export function createDevice2({ store, events, clock }: Device2Deps): Device2Api {
+export function createDevice2(deps: Device2Deps): Device2Api {
+  return createCore(deps).device2;
+}
+
+/** Builds the use cases over one store, sharing the caches (settings, resources) between them. */
+export function createCore({ store, events, clock, activity = { record() {} } }: Device2Deps): Core {
   const settings = new SettingsService(store.settings);
+  const catalog = new ResourceCatalog(store.resources);
+  const connections = new DeviceConnections();
   const identities = new IdentityService(store.identities, settings, clock);
   const tags = new TagService(store.identities);
-  const resources = new ResourceService(store.resources, clock);
-  const state = new StateService(store.identities, store.resources, events, clock);
+  const resources = new ResourceService(catalog, clock);
+  const state = new StateService(store.identities, catalog, events, clock, (identity, values) =>
+    connections.setValuesChanged(identity, values),
+  );
+  const auth = new DeviceAuth(store.devices, store.identities, settings, events, activity, clock);
+  const devices = new DeviceService(auth, {
+    identities: store.identities,
+    devices: store.devices,
+    ingest: store.ingest,
+    resources: catalog,
+    settings,
+    connections,
+    events,
+    activity,
+    clock,
+  });
 
-  return {
+  const device2: Device2Api = {
     addIdentity: (p) => identities.add(p),
     makeIdentity: (p) => identities.make(p),
     getIdentity: (p) => identities.get(p.identity),
     listIdentities: (p) => identities.list(p),
     countIdentities: (p) => identities.count(p),
-    updateIdentity: (p) => identities.update(p),
     updateIdentities: async (p) => void (await state.updateMatching(p)),
+    updateIdentity: async (p) => {
+      await identities.update(p);
+      // Locking, or new credentials ("revoke the device's keys"), ends the device's connections.
+      if (p.locked === true || p.auth !== undefined) connections.closeAll(p.identity, 'credentials changed');
+    },
     removeIdentity: async (p) => {
       await identities.remove(p.identity);
+      connections.closeAll(p.identity, 'identity deleted');
       events.publish(deletedEvent(p.identity, clock));
     },
     removeIdentities: async (p) => {
-      for (const identity of await identities.removeMany(p.identities))
+      for (const identity of await identities.removeMany(p.identities)) {
+        connections.closeAll(identity, 'identity deleted');
         events.publish(deletedEvent(identity, clock));
+      }
     },
     getIdentityState: (p) => state.get(p.identity),
     setIdentityState: ({ identity, simulate, ...values }) => state.set(identity, values, simulate ?? false),
@@ -55,6 +96,7 @@ export function createDevice2({ store, events, clock }: Device2Deps): Device2Api
     updateGatewaySettings: (p) => settings.update(p),
     getSolutionPairing: () => settings.pairing(),
   };
+  return { device2, devices };
 }
 
 function deletedEvent(identity: string, clock: Clock) {

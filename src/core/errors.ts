@@ -9,19 +9,35 @@ export type ErrorCode =
   | 'NOT_SETTABLE'
   | 'IDENTITY_SPACE_EXHAUSTED'
   | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
   | 'UNKNOWN_OPERATION';
 
 export class GatewayError extends Error {
   readonly code: ErrorCode;
   /** The request parameter at fault, when one is. */
   readonly parameter: string | undefined;
+  /** For refusals of devices: the reason counted in the device metrics. */
+  readonly reason: string | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: ErrorOptions & { parameter?: string }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: ErrorOptions & { parameter?: string; reason?: string },
+  ) {
     super(message, options);
     this.name = 'GatewayError';
     this.code = code;
     this.parameter = options?.parameter;
+    this.reason = options?.reason;
   }
+}
+
+/**
+ * A device refused for what its identity is (locked, expired, provisioning closed), as opposed to
+ * for what it presented (UNAUTHORIZED). `reason` is the stable word counted in device metrics.
+ */
+export function forbidden(reason: string, message: string): GatewayError {
+  return new GatewayError('FORBIDDEN', message, { reason });
 }
 
 export function invalidParameter(parameter: string, problem: string): GatewayError {

@@ -1,3 +1,4 @@
+import type { DeviceIdentityStore, IngestStore } from './device-ports.js';
 import type { IdentityState, ResourceValue, Tag } from './schemas/common.js';
 import type { AuthType, IdentityPermission } from './schemas/identity.js';
 import type { ResourceDefinition } from './schemas/resource.js';
@@ -149,6 +150,8 @@ export interface Store {
   identities: IdentityStore;
   resources: ResourceStore;
   settings: SettingsStore;
+  devices: DeviceIdentityStore;
+  ingest: IngestStore;
   /** Flushes and releases everything; no method may be called afterwards. */
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import type { Clock } from './clock.js';
 import { GatewayError, identityNotFound, invalidParameter } from './errors.js';
+import type { SetValue } from './device-connections.js';
 import type { EventPublisher } from './events.js';
 import { findIdentity } from './find-identity.js';
 import { parseIdentityQuery } from './identity-query.js';
@@ -21,6 +22,8 @@ export class StateService {
     private readonly resources: ResourceStore,
     private readonly events: EventPublisher,
     private readonly clock: Clock,
+    /** Told of every set value stored, so that connected devices get it at once. */
+    private readonly onSetValues: (identity: string, values: SetValue[]) => void = () => {},
   ) {}
 
   async get(identity: string): Promise<IdentityState> {
@@ -57,7 +60,12 @@ export class StateService {
     if ((await this.identities.existing([identity])).size === 0) throw identityNotFound(identity);
     const writes = await this.planWrites(values, simulate, '');
     if (!(await this.identities.writeState(identity, writes))) throw identityNotFound(identity);
-    if (simulate) {
+    if (!simulate) {
+      this.onSetValues(
+        identity,
+        writes.map((w) => ({ alias: w.resource, value: w.set!, timestamp: w.timestamp })),
+      );
+    } else {
       const timestamp = writes[0]!.timestamp;
       this.events.publish({
         type: 'data_in',

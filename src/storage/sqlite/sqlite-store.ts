@@ -1,6 +1,8 @@
 import type { Store } from '../../core/ports.js';
 import { startCheckpointer } from './checkpointer.js';
+import { createSqliteDeviceIdentityStore } from './device-identity-store.js';
 import { createGroupCommit } from './group-commit.js';
+import { createSqliteIngestStore } from './ingest-store.js';
 import { createSqliteIdentityStore } from './identity-store.js';
 import { openDatabase } from './open-database.js';
 import { createSqliteResourceStore } from './resource-store.js';
@@ -12,13 +14,19 @@ export function createSqliteStore(path: string): Store {
   // A single process owns the file, so nobody is connected when it starts.
   db.prepare('UPDATE identities SET online = 0 WHERE online = 1').run();
   const groupCommit = createGroupCommit(db);
+  const ingest = createSqliteIngestStore(db);
   const checkpointer = startCheckpointer(db);
   return {
     identities: createSqliteIdentityStore(db, groupCommit),
     resources: createSqliteResourceStore(db),
     settings: createSqliteSettingsStore(db),
+    devices: createSqliteDeviceIdentityStore(db),
+    ingest,
     async close() {
-      if (db.open) groupCommit.flush();
+      if (db.open) {
+        groupCommit.flush();
+        ingest.flush();
+      }
       await checkpointer?.stop();
       if (db.open) db.close();
     },

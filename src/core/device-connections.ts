@@ -1,0 +1,108 @@
+import type { ResourceValue } from './schemas/common.js';
+
+/** A set value on its way to a device: `timestamp` (µs) is when it was set. */
+export interface SetValue {
+  alias: string;
+  value: ResourceValue;
+  timestamp: number;
+}
+
+/** An edge's live connection to one device. */
+export interface DeviceLink {
+  /** Pushes set values to the device (MQTT: PUBLISH $resource/<alias>/<µs>). */
+  deliver(values: SetValue[]): void;
+  /** Ends the connection: the identity was deleted, locked or its credentials revoked. */
+  close(reason: string): void;
+}
+
+interface Waiter {
+  resolve: (value: SetValue | undefined) => void;
+}
+
+const waiterKey = (identity: string, alias: string) => `${identity}\u0000${alias}`;
+
+/**
+ * The devices connected to this process and the HTTP long-polls waiting on a set value. Set values
+ * are pushed from here the moment setIdentityState stores them.
+ */
+export class DeviceConnections {
+  private readonly links = new Map<string, Set<DeviceLink>>();
+  private readonly waiters = new Map<string, Set<Waiter>>();
+  private total = 0;
+
+  add(identity: string, link: DeviceLink): void {
+    let set = this.links.get(identity);
+    if (!set) this.links.set(identity, (set = new Set()));
+    if (!set.has(link)) this.total++;
+    set.add(link);
+  }
+
+  /** Returns true when this was the identity's last connection. */
+  remove(identity: string, link: DeviceLink): boolean {
+    const set = this.links.get(identity);
+    if (!set?.delete(link)) return false;
+    this.total--;
+    if (set.size > 0) return false;
+    this.links.delete(identity);
+    return true;
+  }
+
+  /** Connections open right now, for the `connected` device metric. */
+  count(): number {
+    return this.total;
+  }
+
+  isConnected(identity: string): boolean {
+    return this.links.has(identity);
+  }
+
+  setValuesChanged(identity: string, values: SetValue[]): void {
+    for (const link of this.links.get(identity) ?? []) link.deliver(values);
+    for (const value of values) {
+      const key = waiterKey(identity, value.alias);
+      const waiting = this.waiters.get(key);
+      if (!waiting) continue;
+      this.waiters.delete(key);
+      for (const waiter of waiting) waiter.resolve(value);
+    }
+  }
+
+  closeAll(identity: string, reason: string): void {
+    for (const link of [...(this.links.get(identity) ?? [])]) link.close(reason);
+  }
+
+  /** Resolves with the next set value of `alias`, or undefined after `timeoutMs` or on abort. */
+  waitForSet(
+    identity: string,
+    alias: string,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<SetValue | undefined> {
+    return new Promise((resolve) => {
+      const key = waiterKey(identity, alias);
+      let set = this.waiters.get(key);
+      if (!set) this.waiters.set(key, (set = new Set()));
+      const waiting = set;
+      const finish = (value: SetValue | undefined) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        waiting.delete(waiter);
+        if (waiting.size === 0 && this.waiters.get(key) === waiting) this.waiters.delete(key);
+        resolve(value);
+      };
+      const waiter: Waiter = { resolve: finish };
+      const onAbort = () => finish(undefined);
+      const timer = setTimeout(() => finish(undefined), timeoutMs);
+      waiting.add(waiter);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal?.aborted) finish(undefined);
+    });
+  }
+
+  /** Ends every long-poll (graceful stop). */
+  releaseWaiters(): void {
+    for (const waiting of [...this.waiters.values()])
+      for (const waiter of [...waiting]) waiter.resolve(undefined);
+    this.waiters.clear();
+  }
+}

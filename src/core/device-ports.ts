@@ -1,0 +1,60 @@
+import type { ResourceValue } from './schemas/common.js';
+import type { AuthType, IdentityPermission } from './schemas/identity.js';
+import type { StateWrite } from './ports.js';
+
+/** What authenticating a device needs to know about its identity, and nothing more. */
+export interface DeviceCredentialRecord {
+  identity: string;
+  authType: AuthType;
+  credential: string | null;
+  authExpire: number | null;
+  locked: boolean;
+  permission: IdentityPermission;
+}
+
+/** One time-series sample of a defined resource, in the resource's format. */
+export interface Sample {
+  resource: string;
+  /** µs since the epoch: the device's time for batches and records, the server's otherwise. */
+  timestamp: number;
+  value: ResourceValue;
+}
+
+/** Everything one device publish changes, written in one step. */
+export interface DeviceWrite {
+  identity: string;
+  samples: Sample[];
+  /** Reported (and set) values; an adapter applies each only if it is not older than the stored one. */
+  state: StateWrite[];
+  seen: { at: number; ip: string | null };
+}
+
+export interface DeviceIdentityStore {
+  byIdentity(identity: string): Promise<DeviceCredentialRecord | undefined>;
+  /** The identity whose token credential has this hash. */
+  byTokenHash(hash: string): Promise<DeviceCredentialRecord | undefined>;
+  /**
+   * Gives an identity new credentials if its credential is still `expected` (compare-and-set, so two
+   * devices racing to provision one identity cannot both win) and closes its provisioning window.
+   * false when the identity is gone or its credential changed meanwhile. Throws ALREADY_EXISTS when
+   * a token is taken.
+   */
+  provision(
+    identity: string,
+    expected: string | null,
+    next: { authType: AuthType; credential: string },
+  ): Promise<boolean>;
+}
+
+export interface IngestStore {
+  /**
+   * Resolves once the write is durable (writes arriving together share one commit); false, with
+   * nothing written, when the identity no longer exists.
+   */
+  write(write: DeviceWrite): Promise<boolean>;
+}
+
+/** Counts device activity for getDeviceMetrics; cheap enough to call on every publish. */
+export interface DeviceActivity {
+  record(metric: string, identity: string | null, value?: number, reason?: string): void;
+}

@@ -1,0 +1,259 @@
+import type { X509Certificate } from 'node:crypto';
+import type { Clock } from './clock.js';
+import { certificateIdentity, issuedByClientCa } from './device-certificate.js';
+import type { AuthenticatedDevice, ConnectionContext, DeviceAuth, DeviceCredentials } from './device-auth.js';
+import type { DeviceConnections, DeviceLink, SetValue } from './device-connections.js';
+import type { DeviceActivity, DeviceIdentityStore, IngestStore, Sample } from './device-ports.js';
+import { forbidden, GatewayError, identityNotFound, invalidParameter } from './errors.js';
+import type { EventPublisher } from './events.js';
+import type { IdentityStore, StateWrite } from './ports.js';
+import type { ResourceCatalog } from './resource-catalog.js';
+import { conformValue } from './resource-values.js';
+import type { IdentityState, ResourceValue } from './schemas/common.js';
+import type { SettingsService } from './settings-service.js';
+
+/** One timestamped group of values from a device; `timestamp` in µs, absent for "now". */
+export interface PublishRecord {
+  timestamp?: number;
+  values: Record<string, unknown>;
+}
+
+const DAY_MICROS = 86_400_000_000;
+/** CONTRACT §2: client timestamps at most 1 day ahead and 10 years back. */
+const MAX_FUTURE_MICROS = DAY_MICROS;
+const MAX_PAST_MICROS = 3653 * DAY_MICROS;
+
+/** Values arrive as text (MQTT, HTTP) or JSON (batches); objects are kept as their JSON text. */
+function toResourceValue(raw: unknown): ResourceValue {
+  if (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean') return raw;
+  return JSON.stringify(raw) ?? 'null';
+}
+
+/** Set values the device has not acknowledged yet: sync resources whose set differs from reported. */
+export function pendingSetValues(state: IdentityState, syncAliases: Set<string>): SetValue[] {
+  const pending: SetValue[] = [];
+  for (const [alias, entry] of Object.entries(state)) {
+    if (!syncAliases.has(alias) || entry.set === undefined || entry.set === entry.reported) continue;
+    pending.push({ alias, value: entry.set, timestamp: entry.timestamp });
+  }
+  return pending;
+}
+
+/** What the device edges (MQTT, HTTP) do on behalf of devices; they only translate protocols. */
+export class DeviceService {
+  constructor(
+    readonly auth: DeviceAuth,
+    private readonly deps: {
+      identities: IdentityStore;
+      devices: DeviceIdentityStore;
+      ingest: IngestStore;
+      resources: ResourceCatalog;
+      settings: SettingsService;
+      connections: DeviceConnections;
+      events: EventPublisher;
+      activity: DeviceActivity;
+      clock: Clock;
+    },
+  ) {}
+
+  authenticate(credentials: DeviceCredentials, ctx: ConnectionContext): Promise<AuthenticatedDevice> {
+    return this.auth.authenticate(credentials, ctx);
+  }
+
+  /** A TLS client certificate as credentials: CN = identity, checked against pki.client_ca when enabled. */
+  async certificateCredentials(certificate: X509Certificate): Promise<DeviceCredentials> {
+    const { pki } = await this.deps.settings.get();
+    return {
+      type: 'certificate',
+      identity: certificateIdentity(certificate) ?? '',
+      certificate: certificate.toString(),
+      caVerified: pki?.enabled === true && issuedByClientCa(certificate, pki.client_ca),
+    };
+  }
+
+  activate(identity: string, ctx: ConnectionContext): Promise<{ identity: string; token: string }> {
+    return this.auth.activate(identity, ctx);
+  }
+
+  /** A device's connection is open: it is online, and receives the set values it has not acknowledged. */
+  async connect(device: AuthenticatedDevice, ctx: ConnectionContext, link: DeviceLink): Promise<void> {
+    const { connections, identities, clock } = this.deps;
+    connections.add(device.identity, link);
+    const at = clock.nowMicros();
+    await identities.markSeen(device.identity, { at, ip: ctx.ip ?? undefined, online: true });
+    this.deps.activity.record('connection', device.identity);
+    this.event('connect', device.identity, ctx, at);
+    const record = await identities.get(device.identity);
+    if (!record) return;
+    const definitions = await this.deps.resources.list();
+    const sync = new Set(Object.keys(definitions).filter((alias) => definitions[alias]!.sync));
+    const pending = pendingSetValues(record.state, sync);
+    if (pending.length > 0) link.deliver(pending);
+  }
+
+  async disconnect(device: AuthenticatedDevice, ctx: ConnectionContext, link: DeviceLink): Promise<void> {
+    const { connections, identities, clock } = this.deps;
+    const wasLast = connections.remove(device.identity, link);
+    const at = clock.nowMicros();
+    this.deps.activity.record('disconnection', device.identity);
+    this.event('disconnect', device.identity, ctx, at);
+    // Online means connected at all: another connection of the same identity keeps it so.
+    if (wasLast) await identities.markSeen(device.identity, { at, online: false });
+  }
+
+  /**
+   * Stores what a device published, durably, before resolving; returns the aliases whose state
+   * changed. `as` publishes for another identity (a gateway device, `$as/<identity>/<alias>`).
+   */
+  async publish(
+    device: AuthenticatedDevice,
+    ctx: ConnectionContext,
+    records: PublishRecord[],
+    payloadBytes: number,
+    as?: string,
+  ): Promise<string[]> {
+    const { clock, activity } = this.deps;
+    const identity = as ?? device.identity;
+    try {
+      if (identity !== device.identity) await this.checkPublishAs(device, identity);
+      const definitions = await this.deps.resources.list();
+      const now = clock.nowMicros();
+      const samples: Sample[] = [];
+      const latest = new Map<string, StateWrite>();
+      const payload: { timestamp: number; values: Record<string, ResourceValue> }[] = [];
+      let valueCount = 0;
+      for (const record of records) {
+        const timestamp = record.timestamp === undefined ? now : checkTimestamp(record.timestamp, now);
+        const values: Record<string, ResourceValue> = {};
+        for (const alias in record.values) {
+          const raw = toResourceValue(record.values[alias]);
+          const definition = Object.hasOwn(definitions, alias) ? definitions[alias] : undefined;
+          valueCount++;
+          if (!definition) {
+            values[alias] = raw;
+            continue;
+          }
+          const value = conformValue(definition, raw, alias);
+          values[alias] = value;
+          samples.push({ resource: alias, timestamp, value });
+          const previous = latest.get(alias);
+          if (!previous || previous.timestamp <= timestamp)
+            latest.set(alias, { resource: alias, set: value, reported: value, timestamp });
+        }
+        payload.push({ timestamp, values });
+      }
+      const state = [...latest.values()];
+      const written = await this.deps.ingest.write({
+        identity,
+        samples,
+        state,
+        seen: { at: now, ip: ctx.ip },
+      });
+      if (!written) throw identityNotFound(identity);
+      const updated = state.map((w) => w.resource);
+      this.deps.events.publish({
+        type: 'data_in',
+        identity,
+        ip: ctx.ip,
+        protocol: ctx.protocol,
+        timestamp: now,
+        connection_id: ctx.connectionId,
+        payload,
+        updated_resources: updated,
+      });
+      activity.record('publish_count', identity);
+      activity.record('publish_size', identity, payloadBytes);
+      activity.record('publish_resource_count', identity, valueCount);
+      return updated;
+    } catch (error) {
+      activity.record('connection_error', identity, 1, refusalReason(error));
+      throw error;
+    }
+  }
+
+  /** `permission.gateway` lets a device publish as anyone; an identity's `publish_as` names whom. */
+  private async checkPublishAs(device: AuthenticatedDevice, target: string): Promise<void> {
+    const settings = await this.deps.settings.get();
+    if (settings.permission.gateway.includes(device.identity)) return;
+    // Read afresh: a permission withdrawn through the API applies to the next publish.
+    const current = await this.deps.devices.byIdentity(device.identity);
+    if (current?.permission.publish_as?.identities.includes(target)) return;
+    throw forbidden('forbidden_topic', `identity "${device.identity}" may not publish as "${target}"`);
+  }
+
+  /** The set values of the given aliases (HTTP read); aliases without one are left out. */
+  async readSet(identity: string, aliases: string[]): Promise<Record<string, ResourceValue>> {
+    const record = await this.deps.identities.get(identity);
+    if (!record) throw identityNotFound(identity);
+    const values: Record<string, ResourceValue> = {};
+    for (const alias of aliases) {
+      const entry = Object.hasOwn(record.state, alias) ? record.state[alias] : undefined;
+      if (entry?.set !== undefined) values[alias] = entry.set;
+    }
+    return values;
+  }
+
+  /**
+   * HTTP long-poll: the set value of `alias` once it is newer than `sinceMicros`, waiting up to
+   * `timeoutMs` for setIdentityState to change it; undefined on timeout.
+   */
+  async waitForSet(
+    identity: string,
+    alias: string,
+    sinceMicros: number,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<SetValue | undefined> {
+    // Subscribe before reading, so a change between the two is not missed.
+    const answered = new AbortController();
+    const next = this.deps.connections.waitForSet(
+      identity,
+      alias,
+      timeoutMs,
+      signal ? AbortSignal.any([signal, answered.signal]) : answered.signal,
+    );
+    const record = await this.deps.identities.get(identity);
+    if (!record) {
+      answered.abort();
+      throw identityNotFound(identity);
+    }
+    const entry = Object.hasOwn(record.state, alias) ? record.state[alias] : undefined;
+    if (entry?.set !== undefined && entry.timestamp > sinceMicros) {
+      answered.abort();
+      return { alias, value: entry.set, timestamp: entry.timestamp };
+    }
+    return next;
+  }
+
+  /** The number of device connections open in this process. */
+  connectedCount(): number {
+    return this.deps.connections.count();
+  }
+
+  private event(type: 'connect' | 'disconnect', identity: string, ctx: ConnectionContext, at: number): void {
+    this.deps.events.publish({
+      type,
+      identity,
+      ip: ctx.ip,
+      protocol: ctx.protocol,
+      timestamp: at,
+      connection_id: ctx.connectionId,
+    });
+  }
+}
+
+function checkTimestamp(timestamp: number, now: number): number {
+  if (!Number.isFinite(timestamp) || timestamp < 0)
+    throw invalidParameter('timestamp', 'must be a positive number');
+  if (timestamp > now + MAX_FUTURE_MICROS)
+    throw invalidParameter('timestamp', 'is more than 1 day in the future');
+  if (timestamp < now - MAX_PAST_MICROS)
+    throw invalidParameter('timestamp', 'is more than 10 years in the past');
+  return timestamp;
+}
+
+function refusalReason(error: unknown): string {
+  if (!(error instanceof GatewayError)) return 'internal_error';
+  if (error.reason) return error.reason;
+  return error.code === 'INVALID_PARAMETER' ? 'invalid_value' : error.code.toLowerCase();
+}
