@@ -7,7 +7,12 @@ import { InProcessBus } from './bus/in-process-bus.js';
 import { resolveAdminToken } from './config/admin-token.js';
 import { envName, flagName, type Config } from './config/config-schema.js';
 import { systemClock, type Clock } from './core/clock.js';
-import { createDevice2 } from './core/device2.js';
+import { createCore } from './core/device2.js';
+import type { DeviceActivity } from './core/device-ports.js';
+import type { DeviceService } from './core/device-service.js';
+import { closeMqtt, createMqttListeners, listen, type MqttListener } from './mqtt/mqtt-listeners.js';
+import { createMqttBroker } from './mqtt/mqtt-broker.js';
+import type { Aedes } from 'aedes';
 import type { Device2Api } from './core/operations.js';
 import { createSqliteStore } from './storage/sqlite/sqlite-store.js';
 import { packageVersion } from './version.js';
@@ -19,6 +24,7 @@ export interface GatewayOptions {
 
 export interface Gateway {
   device2: Device2Api;
+  devices: DeviceService;
   bus: InProcessBus;
   /** Binds every listener; on failure closes what it opened and throws naming the setting. */
   start(): Promise<{ apiPort: number }>;
@@ -27,6 +33,12 @@ export interface Gateway {
 }
 
 export class StartupError extends Error {}
+
+function bindFailure(error: unknown, port: number, host: string): string {
+  return (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
+    ? `port ${port} on ${host} is in use`
+    : `port ${port} on ${host} cannot be bound (${(error as Error).message})`;
+}
 
 function openDataDir(config: Config) {
   try {
@@ -52,34 +64,70 @@ export function createGateway(config: Config, { logger, clock = systemClock }: G
   const bus = new InProcessBus((err, event) =>
     logger.error({ err, event: event.type }, 'event subscriber failed'),
   );
-  const device2 = createDevice2({ store, events: bus, clock });
+  const activity: DeviceActivity = { record() {} };
+  const { device2, devices } = createCore({ store, events: bus, clock, activity });
   const metrics = createApiMetrics(async () => (await device2.countIdentities({})).count);
   const api = buildApi({ device2, adminToken: admin.token, metrics, logger, version: packageVersion() });
 
+  let mqtt: { broker: Aedes; listeners: MqttListener[] } | undefined;
+
   async function stop(): Promise<void> {
+    if (mqtt) await closeMqtt(mqtt.broker, mqtt.listeners);
     await api.close();
     await store.close();
   }
 
+  /** Binds one device listener, or stops everything and throws naming its setting. */
+  async function bind(listener: MqttListener, key: 'mqttPort' | 'mqttsPort'): Promise<void> {
+    try {
+      const port = await listen(listener, config.bind);
+      logger.info({ listener: listener.name, port }, 'listening');
+    } catch (error) {
+      await stop();
+      throw new StartupError(
+        `${envName(key)} (${flagName(key)}): ${bindFailure(error, config[key], config.bind)}`,
+      );
+    }
+  }
+
   return {
     device2,
+    devices,
     bus,
     async start() {
       try {
         await api.listen({ port: config.apiPort, host: config.bind });
       } catch (error) {
         await stop();
-        const reason =
-          (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
-            ? 'is in use'
-            : `cannot be bound (${(error as Error).message})`;
         throw new StartupError(
-          `${envName('apiPort')} (${flagName('apiPort')}): port ${config.apiPort} on ${config.bind} ${reason}`,
+          `${envName('apiPort')} (${flagName('apiPort')}): ${bindFailure(error, config.apiPort, config.bind)}`,
         );
       }
       const address = api.server.address();
       const apiPort = typeof address === 'object' && address ? address.port : config.apiPort;
       logger.info({ listener: 'api', port: apiPort }, 'listening');
+      const broker = await createMqttBroker({ devices, activity, logger });
+      let listeners: MqttListener[];
+      try {
+        listeners = createMqttListeners(broker, {
+          bind: config.bind,
+          mqttPort: config.mqttPort,
+          mqttsPort: config.mqttsPort,
+          tls:
+            config.tlsCert && config.tlsKey
+              ? { certFile: config.tlsCert, keyFile: config.tlsKey }
+              : undefined,
+        });
+      } catch (error) {
+        await new Promise<void>((resolve) => broker.close(() => resolve()));
+        await stop();
+        throw new StartupError(
+          `${envName('tlsCert')} (${flagName('tlsCert')}): cannot use the certificate and key (${(error as Error).message})`,
+        );
+      }
+      mqtt = { broker, listeners };
+      for (const listener of listeners)
+        await bind(listener, listener.name === 'mqtt' ? 'mqttPort' : 'mqttsPort');
       return { apiPort };
     },
     stop,

@@ -8,7 +8,7 @@ import { forbidden, GatewayError, identityNotFound, invalidParameter } from './e
 import type { EventPublisher } from './events.js';
 import type { IdentityStore, StateWrite } from './ports.js';
 import type { ResourceCatalog } from './resource-catalog.js';
-import { conformValue } from './resource-values.js';
+import { conformValue, MAX_STRING_VALUE_BYTES } from './resource-values.js';
 import type { IdentityState, ResourceValue } from './schemas/common.js';
 import type { SettingsService } from './settings-service.js';
 
@@ -126,10 +126,19 @@ export class DeviceService {
         const timestamp = record.timestamp === undefined ? now : checkTimestamp(record.timestamp, now);
         const values: Record<string, ResourceValue> = {};
         for (const alias in record.values) {
+          // As a key of the event payload it would replace the object's prototype.
+          if (alias === '__proto__') throw invalidParameter(alias, 'is not a resource alias');
           const raw = toResourceValue(record.values[alias]);
           const definition = Object.hasOwn(definitions, alias) ? definitions[alias] : undefined;
           valueCount++;
           if (!definition) {
+            // Values of undefined aliases still travel in events: the same 64 KiB bound applies.
+            if (
+              typeof raw === 'string' &&
+              raw.length > MAX_STRING_VALUE_BYTES / 4 &&
+              Buffer.byteLength(raw) > MAX_STRING_VALUE_BYTES
+            )
+              throw invalidParameter(alias, `values are limited to ${MAX_STRING_VALUE_BYTES} bytes`);
             values[alias] = raw;
             continue;
           }

@@ -1,0 +1,95 @@
+import { connect as connectTcp } from 'node:net';
+import mqtt from 'mqtt';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { closedByServer, startMqttGateway, tokenFor, type MqttGateway } from './test-mqtt.js';
+
+let gw: MqttGateway;
+const clients: mqtt.MqttClient[] = [];
+
+async function device(identity: string) {
+  const token = tokenFor(`${identity}A`);
+  if ((await gw.device2.listIdentities({ identity: `^${identity}$` })).devices.length === 0)
+    await gw.device2.addIdentity({ identity, auth: { type: 'token', key: token } });
+  const client = await mqtt.connectAsync(gw.url, { username: '', password: token, reconnectPeriod: 0 });
+  clients.push(client);
+  return client;
+}
+
+/** Publishes something the gateway must refuse: the connection closes, with the reason counted. */
+async function refused(topic: string, payload: string | Buffer, reason: string, qos: 0 | 1 | 2 = 1) {
+  const client = await device('offender');
+  const closed = closedByServer(client);
+  client.publish(topic, payload, { qos });
+  await closed;
+  expect(gw.activity.filter((a) => a.metric === 'connection_error').map((a) => a.reason)).toContain(reason);
+}
+
+beforeEach(async () => {
+  gw = await startMqttGateway();
+  await gw.device2.addResource({ alias: 'temp', format: 'number', allowed: ['0-100'] });
+  await gw.device2.addResource({ alias: 'note', format: 'string' });
+});
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) await client.endAsync(true);
+  await gw.close();
+});
+
+describe('bad input over MQTT', () => {
+  it('refuses QoS 2 publishes', () => refused('$resource/temp', '1', 'qos2', 2));
+  it('refuses topics that are not the device API', () => refused('some/topic', '1', 'forbidden_topic'));
+  it('refuses $SYS topics', () => refused('$SYS/broker', '1', 'forbidden_topic'));
+  it('refuses provisioning by a connected device', () =>
+    refused('$provision/offender', '', 'forbidden_topic'));
+  it('refuses a batch that is not JSON', () =>
+    refused('$resource.batch', '[{"timestamp":', 'malformed_batch'));
+  it('refuses a batch item without values', () =>
+    refused('$resource.batch', JSON.stringify([{ timestamp: 1 }]), 'malformed_batch'));
+  it('refuses a batch timestamp more than a day ahead', () =>
+    refused(
+      '$resource.batch',
+      JSON.stringify([{ timestamp: Date.now() / 1000 + 2 * 86400, values: { temp: 1 } }]),
+      'invalid_value',
+    ));
+  it('refuses a value outside the resource definition', () =>
+    refused('$resource/temp', '101', 'invalid_value'));
+  it('refuses a number resource value that is not a number', () =>
+    refused('$resource/temp', 'hot', 'invalid_value'));
+  it('refuses a string value above 64 KiB', () =>
+    refused('$resource/note', 'x'.repeat(65537), 'invalid_value'));
+  it('refuses publishing as another identity without permission', async () => {
+    await gw.device2.addIdentity({ identity: 'victim' });
+    await refused('$as/victim/temp', '5', 'forbidden_topic');
+    expect((await gw.device2.getIdentityState({ identity: 'victim' })).temp).toBeUndefined();
+  });
+
+  it('refuses subscriptions the gateway does not offer', async () => {
+    const client = await device('subscriber');
+    // MQTT.js rejects a SUBACK whose only grant is 0x80 (failure).
+    await expect(client.subscribeAsync('#', { qos: 1 })).rejects.toThrow(/Subscribe error/);
+    await client.publishAsync('$resource/temp', '5', { qos: 1 });
+    expect(client.connected).toBe(true);
+  });
+
+  it('keeps other devices and their acknowledged data unharmed when one device misbehaves', async () => {
+    const good = await device('good');
+    await good.publishAsync('$resource/temp', '42', { qos: 1 });
+    await refused('$resource/temp', 'not a number', 'invalid_value');
+    await good.publishAsync('$resource/temp', '43', { qos: 1 });
+    expect((await gw.device2.getIdentityState({ identity: 'good' })).temp).toMatchObject({ reported: 43 });
+    expect((await gw.device2.getIdentityState({ identity: 'offender' })).temp).toBeUndefined();
+  });
+
+  it('closes a socket that sends garbage instead of MQTT, and counts it', async () => {
+    const good = await device('neighbour');
+    const socket = connectTcp(gw.port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    socket.write(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n\u00ff\u00fe garbage'));
+    await closed;
+    await expect
+      .poll(() => gw.activity.filter((a) => a.reason === 'protocol_error').length)
+      .toBeGreaterThan(0);
+    await good.publishAsync('$resource/temp', '1', { qos: 1 });
+  });
+});

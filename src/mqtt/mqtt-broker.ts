@@ -1,0 +1,247 @@
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
+import type { Logger } from 'pino';
+import type { AuthenticatedDevice, ConnectionContext, DeviceCredentials } from '../core/device-auth.js';
+import type { DeviceLink, SetValue } from '../core/device-connections.js';
+import type { DeviceActivity } from '../core/device-ports.js';
+import type { DeviceService } from '../core/device-service.js';
+import { GatewayError, type ErrorCode } from '../core/errors.js';
+import { normalizeIp } from '../core/provisioning-rules.js';
+import { MalformedBatch, parseBatch, parseDeviceTopic } from './device-topics.js';
+
+/** The one table from domain error codes to CONNACK return codes (MQTT 3.1.1 §3.2.2.3). */
+const CONNACK_CODE: Partial<Record<ErrorCode, number>> = {
+  UNAUTHORIZED: 4,
+  FORBIDDEN: 5,
+};
+const SERVER_UNAVAILABLE = 3;
+/** CONTRACT §3 / device-protocols §2.1: 1 MiB per MQTT message. */
+const MAX_MESSAGE_BYTES = 1024 * 1024;
+
+interface Session {
+  client: Client;
+  ctx: ConnectionContext;
+  /** Its refusal was counted already; the error aedes reports when closing it is not another one. */
+  refused?: boolean;
+  /** undefined: connected without credentials, to provision and nothing else. */
+  device?: AuthenticatedDevice;
+  link?: DeviceLink;
+  provisionUsed?: boolean;
+}
+
+/** A publish the gateway refuses: its reason is counted, and the connection is closed. */
+class Refusal extends Error {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function connackError(error: unknown): AuthenticateError {
+  const code =
+    error instanceof GatewayError ? (CONNACK_CODE[error.code] ?? SERVER_UNAVAILABLE) : SERVER_UNAVAILABLE;
+  return Object.assign(new Error(error instanceof Error ? error.message : 'refused'), { returnCode: code });
+}
+
+const ignore = () => {};
+const payloadOf = (value: SetValue['value']) => Buffer.from(String(value), 'utf8');
+
+export interface MqttBrokerDeps {
+  devices: DeviceService;
+  activity: DeviceActivity;
+  logger: Logger;
+}
+
+/**
+ * The MQTT protocol engine (aedes) wired to the device use cases through its hooks: authenticate
+ * gives the CONNACK, authorizePublish holds the PUBACK until the data is durable, and set values
+ * go straight to the device with client.publish (devices never subscribe; CONTRACT §3).
+ */
+export async function createMqttBroker({ devices, activity, logger }: MqttBrokerDeps): Promise<Aedes> {
+  const sessions = new WeakMap<Client, Session>();
+  const refusedAtConnect = new WeakSet<Client>();
+
+  function contextOf(client: Client): ConnectionContext {
+    const socket = client.conn as Socket & Partial<TLSSocket>;
+    return {
+      ip: normalizeIp(socket.remoteAddress),
+      protocol: socket.encrypted ? 'mqtts' : 'mqtt',
+      connectionId: randomUUID(),
+    };
+  }
+
+  async function credentialsOf(
+    client: Client,
+    username: string | undefined,
+    password: Buffer | undefined,
+  ): Promise<DeviceCredentials | undefined> {
+    if (password && password.length > 0)
+      return { type: 'secret', username: username ?? '', secret: password.toString('utf8') };
+    const socket = client.conn as Partial<TLSSocket>;
+    const certificate = socket.encrypted ? socket.getPeerX509Certificate?.() : undefined;
+    return certificate ? devices.certificateCredentials(certificate) : undefined;
+  }
+
+  const broker = await Aedes.createBroker({
+    // A stalled device must not hold deliveries to it for long.
+    drainTimeout: 10_000,
+    maxClientsIdLength: 128,
+    authenticate(client, username, password, done) {
+      const ctx = contextOf(client);
+      credentialsOf(client, username, password)
+        .then(async (credentials) => {
+          const device = credentials && (await devices.authenticate(credentials, ctx));
+          sessions.set(client, { client, ctx, device });
+          done(null, true);
+        })
+        .catch((error: unknown) => {
+          refusedAtConnect.add(client);
+          done(connackError(error), false);
+        });
+    },
+    authorizePublish(client, packet, callback) {
+      const session = client && sessions.get(client);
+      if (!session) return callback(new Error('not connected'));
+      // Retained messages would pile up in the broker's memory; devices have no use for them.
+      packet.retain = false;
+      handlePublish(session, packet).then(
+        () => callback(null),
+        (error: unknown) => {
+          const reason = error instanceof Refusal ? error.reason : undefined;
+          if (reason) activity.record('connection_error', session.device?.identity ?? null, 1, reason);
+          session.refused = true;
+          logger.debug({ err: error, topic: packet.topic }, 'refused a device publish');
+          // MQTT 3.1.1 cannot refuse one publish: closing the connection is the answer.
+          callback(error instanceof Error ? error : new Error('refused'));
+        },
+      );
+    },
+    authorizeSubscribe(_client, _subscription, callback) {
+      // No subscription: the SUBACK says 0x80 (failure) and the connection stays up. Devices
+      // receive their set values without subscribing.
+      callback(null, null);
+    },
+  });
+
+  async function handlePublish(session: Session, packet: PublishPacket): Promise<void> {
+    if (packet.qos === 2) throw new Refusal('qos2', 'QoS 2 is not supported');
+    const payload = packet.payload as Buffer;
+    if (payload.length > MAX_MESSAGE_BYTES) throw new Refusal('payload_too_large', 'message above 1 MiB');
+    const topic = parseDeviceTopic(packet.topic);
+    if (!topic) throw new Refusal('forbidden_topic', `cannot publish to ${packet.topic}`);
+    const { device, ctx } = session;
+    if (topic.kind === 'provision') {
+      if (device || session.provisionUsed || payload.length > 0)
+        throw new Refusal(
+          'forbidden_topic',
+          'provisioning is one empty publish on a connection without credentials',
+        );
+      session.provisionUsed = true;
+      const { identity, token } = await devices.activate(topic.identity, ctx);
+      session.client.publish(
+        {
+          cmd: 'publish',
+          topic: `$provision/${identity}`,
+          payload: Buffer.from(token),
+          qos: 0,
+          retain: false,
+          dup: false,
+        },
+        ignore,
+      );
+      return;
+    }
+    if (!device) throw new Refusal('forbidden_topic', 'a connection without credentials may only provision');
+    switch (topic.kind) {
+      case 'resource':
+        await devices.publish(
+          device,
+          ctx,
+          [{ values: { [topic.alias]: payload.toString('utf8') } }],
+          payload.length,
+        );
+        return;
+      case 'as':
+        await devices.publish(
+          device,
+          ctx,
+          [{ values: { [topic.alias]: payload.toString('utf8') } }],
+          payload.length,
+          topic.identity,
+        );
+        return;
+      case 'batch': {
+        let records;
+        try {
+          records = parseBatch(payload);
+        } catch (error) {
+          if (error instanceof MalformedBatch) throw new Refusal('malformed_batch', error.message);
+          throw error;
+        }
+        await devices.publish(device, ctx, records, payload.length);
+        return;
+      }
+    }
+  }
+
+  broker.on('clientReady', (client) => {
+    const session = sessions.get(client);
+    if (!session) return;
+    const device = session.device;
+    if (!device) return;
+    const link: DeviceLink = {
+      deliver(values) {
+        for (const { alias, value, timestamp } of values) {
+          client.publish(
+            {
+              cmd: 'publish',
+              topic: `$resource/${alias}/${timestamp}`,
+              payload: payloadOf(value),
+              qos: 1,
+              retain: false,
+              dup: false,
+            },
+            // aedes calls it once the packet is written (errors go to the client's error event).
+            ignore,
+          );
+        }
+      },
+      close() {
+        client.close();
+      },
+    };
+    session.link = link;
+    devices.connect(device, session.ctx, link).catch((error: unknown) => {
+      logger.error({ err: error, identity: device.identity }, 'could not record a device connection');
+    });
+  });
+
+  broker.on('clientDisconnect', (client) => {
+    const session = sessions.get(client);
+    if (!session?.device || !session.link) return;
+    const { device, link } = session;
+    session.link = undefined;
+    devices.disconnect(device, session.ctx, link).catch((error: unknown) => {
+      logger.error({ err: error, identity: device.identity }, 'could not record a device disconnection');
+    });
+  });
+
+  // Garbage on the socket, a CONNECT that never comes, a protocol violation: aedes closes it.
+  broker.on('connectionError', (client, error) => {
+    if (refusedAtConnect.has(client)) return;
+    activity.record('connection_error', null, 1, 'protocol_error');
+    logger.debug({ err: error }, 'device connection error');
+  });
+  broker.on('clientError', (client, error) => {
+    const session = sessions.get(client);
+    if (session?.refused || refusedAtConnect.has(client)) return;
+    activity.record('connection_error', session?.device?.identity ?? null, 1, 'protocol_error');
+    logger.debug({ err: error }, 'device client error');
+  });
+
+  return broker;
+}
