@@ -8,7 +8,10 @@ export type DeviceTopic =
   | { kind: 'batch' }
   | { kind: 'as'; identity: string; alias: string };
 
+// Control characters are exactly what these refuse.
+// eslint-disable-next-line no-control-regex
 const ALIAS = /^[^.$/+#\u0000-\u001f\u007f]+$/;
+// eslint-disable-next-line no-control-regex
 const IDENTITY = /^[^/+#,\u0000-\u001f\u007f]+$/;
 
 export function parseDeviceTopic(topic: string): DeviceTopic | undefined {

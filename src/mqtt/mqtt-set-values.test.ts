@@ -72,7 +72,9 @@ describe('set values over MQTT', () => {
     const next = nextMessage(third);
     await gw.device2.setIdentityState({ identity: 'thermostat', level: 3 });
     // The first message after the acknowledgement is the new value: "heat" was not sent again.
-    expect(await next).toMatchObject({ topic: expect.stringMatching(/^\$resource\/level\//), payload: '3' });
+    const message = await next;
+    expect(message.topic).toMatch(/^\$resource\/level\//);
+    expect(message.payload).toBe('3');
   });
 
   it('applies a value of a sync=false resource at once and still tells the connected device', async () => {
