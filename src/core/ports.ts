@@ -1,5 +1,6 @@
 import type { IdentityState, ResourceValue, Tag } from './schemas/common.js';
 import type { AuthType, IdentityPermission } from './schemas/identity.js';
+import type { DeviceMetricsStore } from './device-metrics-ports.js';
 import type { ResourceDefinition } from './schemas/resource.js';
 import type { GatewaySettings } from './schemas/settings.js';
 
@@ -149,6 +150,7 @@ export interface Store {
   identities: IdentityStore;
   resources: ResourceStore;
   settings: SettingsStore;
+  deviceMetrics: DeviceMetricsStore;
   /** Flushes and releases everything; no method may be called afterwards. */
   close(): Promise<void>;
 }

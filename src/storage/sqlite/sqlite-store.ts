@@ -1,5 +1,6 @@
 import type { Store } from '../../core/ports.js';
 import { startCheckpointer } from './checkpointer.js';
+import { createSqliteDeviceMetricsStore } from './device-metrics-store.js';
 import { createGroupCommit } from './group-commit.js';
 import { createSqliteIdentityStore } from './identity-store.js';
 import { openDatabase } from './open-database.js';
@@ -17,6 +18,7 @@ export function createSqliteStore(path: string): Store {
     identities: createSqliteIdentityStore(db, groupCommit),
     resources: createSqliteResourceStore(db),
     settings: createSqliteSettingsStore(db),
+    deviceMetrics: createSqliteDeviceMetricsStore(db),
     async close() {
       if (db.open) groupCommit.flush();
       await checkpointer?.stop();
