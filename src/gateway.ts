@@ -7,6 +7,7 @@ import { InProcessBus } from './bus/in-process-bus.js';
 import { resolveAdminToken } from './config/admin-token.js';
 import { envName, flagName, type Config } from './config/config-schema.js';
 import { systemClock, type Clock } from './core/clock.js';
+import { createDeviceMetrics } from './core/device-metrics.js';
 import { createDevice2 } from './core/device2.js';
 import type { Device2Api } from './core/operations.js';
 import { createSqliteStore } from './storage/sqlite/sqlite-store.js';
@@ -52,12 +53,19 @@ export function createGateway(config: Config, { logger, clock = systemClock }: G
   const bus = new InProcessBus((err, event) =>
     logger.error({ err, event: event.type }, 'event subscriber failed'),
   );
-  const device2 = createDevice2({ store, events: bus, clock });
+  const deviceMetrics = createDeviceMetrics({
+    store: store.deviceMetrics,
+    clock,
+    connectedCount: () => 0,
+    onError: (err) => logger.error({ err }, 'device metrics flush failed'),
+  });
+  const device2 = createDevice2({ store, events: bus, clock, metrics: deviceMetrics });
   const metrics = createApiMetrics(async () => (await device2.countIdentities({})).count);
   const api = buildApi({ device2, adminToken: admin.token, metrics, logger, version: packageVersion() });
 
   async function stop(): Promise<void> {
     await api.close();
+    await deviceMetrics.stop();
     await store.close();
   }
 
@@ -77,6 +85,7 @@ export function createGateway(config: Config, { logger, clock = systemClock }: G
           `${envName('apiPort')} (${flagName('apiPort')}): port ${config.apiPort} on ${config.bind} ${reason}`,
         );
       }
+      deviceMetrics.start();
       const address = api.server.address();
       const apiPort = typeof address === 'object' && address ? address.port : config.apiPort;
       logger.info({ listener: 'api', port: apiPort }, 'listening');

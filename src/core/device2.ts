@@ -1,4 +1,5 @@
 import type { Clock } from './clock.js';
+import type { DeviceMetrics } from './device-metrics.js';
 import type { EventPublisher } from './events.js';
 import { IdentityService } from './identity-service.js';
 import type { Device2Api } from './operations.js';
@@ -12,12 +13,14 @@ export interface Device2Deps {
   store: Store;
   events: EventPublisher;
   clock: Clock;
+  /** Records the identity metrics and answers getDeviceMetrics. */
+  metrics: Pick<DeviceMetrics, 'recorder' | 'query'>;
 }
 
 /** Every Device2 operation as an async method, over already-validated parameters. */
-export function createDevice2({ store, events, clock }: Device2Deps): Device2Api {
+export function createDevice2({ store, events, clock, metrics }: Device2Deps): Device2Api {
   const settings = new SettingsService(store.settings);
-  const identities = new IdentityService(store.identities, settings, clock);
+  const identities = new IdentityService(store.identities, settings, clock, metrics.recorder);
   const tags = new TagService(store.identities);
   const resources = new ResourceService(store.resources, clock);
   const state = new StateService(store.identities, store.resources, events, clock);
@@ -54,6 +57,7 @@ export function createDevice2({ store, events, clock }: Device2Deps): Device2Api
     getGatewaySettings: () => settings.get(),
     updateGatewaySettings: (p) => settings.update(p),
     getSolutionPairing: () => settings.pairing(),
+    getDeviceMetrics: (p) => metrics.query(p),
   };
 }
 
