@@ -7,8 +7,8 @@ import { InProcessBus } from './bus/in-process-bus.js';
 import { resolveAdminToken } from './config/admin-token.js';
 import { envName, flagName, type Config } from './config/config-schema.js';
 import { systemClock, type Clock } from './core/clock.js';
+import { createDeviceMetrics } from './core/device-metrics.js';
 import { createCore } from './core/device2.js';
-import type { DeviceActivity } from './core/device-ports.js';
 import type { DeviceService } from './core/device-service.js';
 import { closeMqtt, createMqttListeners, listen, type MqttListener } from './mqtt/mqtt-listeners.js';
 import { createMqttBroker } from './mqtt/mqtt-broker.js';
@@ -64,8 +64,14 @@ export function createGateway(config: Config, { logger, clock = systemClock }: G
   const bus = new InProcessBus((err, event) =>
     logger.error({ err, event: event.type }, 'event subscriber failed'),
   );
-  const activity: DeviceActivity = { record() {} };
-  const { device2, devices } = createCore({ store, events: bus, clock, activity });
+  const deviceMetrics = createDeviceMetrics({
+    store: store.deviceMetrics,
+    clock,
+    connectedCount: () => devices.connectedCount(),
+    onError: (err) => logger.error({ err }, 'device metrics flush failed'),
+  });
+  const activity = deviceMetrics.recorder;
+  const { device2, devices } = createCore({ store, events: bus, clock, metrics: deviceMetrics });
   const metrics = createApiMetrics(async () => (await device2.countIdentities({})).count);
   const api = buildApi({ device2, adminToken: admin.token, metrics, logger, version: packageVersion() });
 
@@ -74,6 +80,7 @@ export function createGateway(config: Config, { logger, clock = systemClock }: G
   async function stop(): Promise<void> {
     if (mqtt) await closeMqtt(mqtt.broker, mqtt.listeners);
     await api.close();
+    await deviceMetrics.stop();
     await store.close();
   }
 
@@ -103,6 +110,7 @@ export function createGateway(config: Config, { logger, clock = systemClock }: G
           `${envName('apiPort')} (${flagName('apiPort')}): ${bindFailure(error, config.apiPort, config.bind)}`,
         );
       }
+      deviceMetrics.start();
       const address = api.server.address();
       const apiPort = typeof address === 'object' && address ? address.port : config.apiPort;
       logger.info({ listener: 'api', port: apiPort }, 'listening');

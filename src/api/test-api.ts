@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import type { Clock } from '../core/clock.js';
+import { createDeviceMetrics, type DeviceMetrics, type Scheduler } from '../core/device-metrics.js';
 import { createDevice2 } from '../core/device2.js';
 import type { GatewayEvent } from '../core/events.js';
 import type { OperationName, OperationParams, OperationResult } from '../core/operations.js';
@@ -58,6 +59,8 @@ export interface TestApi {
   app: FastifyInstance;
   store: Store;
   clock: FakeClock;
+  /** The device metrics behind getDeviceMetrics, to record as the connectivity code would. */
+  deviceMetrics: DeviceMetrics;
   /** Every event the core published, in order. */
   events: GatewayEvent[];
   /** POSTs `body` (serialised unless already a string) to an operation with the admin token. */
@@ -78,11 +81,34 @@ function parse(text: string): unknown {
   }
 }
 
-export async function startTestApi(options: { bodyLimit?: number } = {}): Promise<TestApi> {
+export interface TestApiOptions {
+  bodyLimit?: number;
+  /** The connected gauge of the device metrics (0 unless given). */
+  connectedCount?: () => number;
+  /** Timer of the device metrics; by default none runs (getDeviceMetrics flushes anyway). */
+  scheduler?: Scheduler;
+}
+
+export async function startTestApi({
+  connectedCount,
+  scheduler,
+  ...options
+}: TestApiOptions = {}): Promise<TestApi> {
   const store = createSqliteStore(':memory:');
   const clock = new FakeClock();
   const events: GatewayEvent[] = [];
-  const device2 = createDevice2({ store, events: { publish: (event) => events.push(event) }, clock });
+  const deviceMetrics = createDeviceMetrics({
+    store: store.deviceMetrics,
+    clock,
+    connectedCount: connectedCount ?? (() => 0),
+    scheduler: scheduler ?? (() => () => {}),
+  });
+  const device2 = createDevice2({
+    store,
+    events: { publish: (event) => events.push(event) },
+    clock,
+    metrics: deviceMetrics,
+  });
   const metrics = createApiMetrics(async () => (await device2.countIdentities({})).count);
   const app = buildApi({
     device2,
@@ -140,12 +166,14 @@ export async function startTestApi(options: { bodyLimit?: number } = {}): Promis
     app,
     store,
     clock,
+    deviceMetrics,
     events,
     call,
     ok,
     dump,
     async close() {
       await app.close();
+      await deviceMetrics.stop();
       await store.close();
     },
   };

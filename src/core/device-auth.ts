@@ -1,7 +1,8 @@
 import { timingSafeEqual, X509Certificate } from 'node:crypto';
 import type { Clock } from './clock.js';
 import { generateToken, hashSecret, MIN_PASSWORD_BYTES } from './credentials.js';
-import type { DeviceActivity, DeviceCredentialRecord, DeviceIdentityStore } from './device-ports.js';
+import type { DeviceMetricsRecorder } from './device-metrics.js';
+import type { DeviceCredentialRecord, DeviceIdentityStore } from './device-ports.js';
 import { forbidden, GatewayError, invalidParameter } from './errors.js';
 import type { EventPublisher } from './events.js';
 import { deriveStatus } from './identity-status.js';
@@ -63,7 +64,7 @@ export class DeviceAuth {
     private readonly identities: IdentityStore,
     private readonly settings: SettingsService,
     private readonly events: EventPublisher,
-    private readonly activity: DeviceActivity,
+    private readonly activity: DeviceMetricsRecorder,
     private readonly clock: Clock,
   ) {}
 

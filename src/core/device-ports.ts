@@ -53,8 +53,3 @@ export interface IngestStore {
    */
   write(write: DeviceWrite): Promise<boolean>;
 }
-
-/** Counts device activity for getDeviceMetrics; cheap enough to call on every publish. */
-export interface DeviceActivity {
-  record(metric: string, identity: string | null, value?: number, reason?: string): void;
-}

@@ -3,7 +3,8 @@ import type { Clock } from './clock.js';
 import { certificateIdentity, issuedByClientCa } from './device-certificate.js';
 import type { AuthenticatedDevice, ConnectionContext, DeviceAuth, DeviceCredentials } from './device-auth.js';
 import type { DeviceConnections, DeviceLink, SetValue } from './device-connections.js';
-import type { DeviceActivity, DeviceIdentityStore, IngestStore, Sample } from './device-ports.js';
+import type { DeviceMetricsRecorder } from './device-metrics.js';
+import type { DeviceIdentityStore, IngestStore, Sample } from './device-ports.js';
 import { forbidden, GatewayError, identityNotFound, invalidParameter } from './errors.js';
 import type { EventPublisher } from './events.js';
 import type { IdentityStore, StateWrite } from './ports.js';
@@ -51,7 +52,7 @@ export class DeviceService {
       settings: SettingsService;
       connections: DeviceConnections;
       events: EventPublisher;
-      activity: DeviceActivity;
+      activity: DeviceMetricsRecorder;
       clock: Clock;
     },
   ) {}

@@ -1,8 +1,8 @@
 import type { Clock } from './clock.js';
+import type { DeviceMetrics } from './device-metrics.js';
 import type { EventPublisher } from './events.js';
 import { DeviceAuth } from './device-auth.js';
 import { DeviceConnections } from './device-connections.js';
-import type { DeviceActivity } from './device-ports.js';
 import { DeviceService } from './device-service.js';
 import { IdentityService } from './identity-service.js';
 import type { Device2Api } from './operations.js';
@@ -17,7 +17,8 @@ export interface Device2Deps {
   store: Store;
   events: EventPublisher;
   clock: Clock;
-  activity?: DeviceActivity;
+  /** Records device and identity metrics and answers getDeviceMetrics. */
+  metrics: Pick<DeviceMetrics, 'recorder' | 'query'>;
 }
 
 export interface Core {
@@ -33,11 +34,12 @@ export function createDevice2(deps: Device2Deps): Device2Api {
 }
 
 /** Builds the use cases over one store, sharing the caches (settings, resources) between them. */
-export function createCore({ store, events, clock, activity = { record() {} } }: Device2Deps): Core {
+export function createCore({ store, events, clock, metrics }: Device2Deps): Core {
+  const activity = metrics.recorder;
   const settings = new SettingsService(store.settings);
   const catalog = new ResourceCatalog(store.resources);
   const connections = new DeviceConnections();
-  const identities = new IdentityService(store.identities, settings, clock);
+  const identities = new IdentityService(store.identities, settings, clock, activity);
   const tags = new TagService(store.identities);
   const resources = new ResourceService(catalog, clock);
   const state = new StateService(store.identities, catalog, events, clock, (identity, values) =>
@@ -95,6 +97,7 @@ export function createCore({ store, events, clock, activity = { record() {} } }:
     getGatewaySettings: () => settings.get(),
     updateGatewaySettings: (p) => settings.update(p),
     getSolutionPairing: () => settings.pairing(),
+    getDeviceMetrics: (p) => metrics.query(p),
   };
   return { device2, devices };
 }

@@ -3,6 +3,7 @@ import type { Static } from '@sinclair/typebox';
 import type { Clock } from './clock.js';
 import { toMicros } from './clock.js';
 import { storedCredential } from './credentials.js';
+import type { DeviceMetricsRecorder } from './device-metrics.js';
 import { alreadyExists, GatewayError, identityNotFound, invalidParameter } from './errors.js';
 import {
   generateIdentity,
@@ -77,6 +78,7 @@ export class IdentityService {
     private readonly identities: IdentityStore,
     private readonly settings: SettingsService,
     private readonly clock: Clock,
+    private readonly metrics: DeviceMetricsRecorder,
   ) {}
 
   async add(params: Static<typeof AddIdentityParams>): Promise<void> {
@@ -145,6 +147,8 @@ export class IdentityService {
       permission: {},
       createdAt: this.clock.nowMicros(),
     });
+    this.metrics.record('whitelisted', identity);
+    if (params.locked) this.metrics.record('locked', identity);
   }
 
   async get(identity: string): Promise<IdentityView> {
@@ -176,7 +180,10 @@ export class IdentityService {
   async update(params: Static<typeof AddIdentityParams>): Promise<void> {
     const update: IdentityUpdate = { ...(params.locked !== undefined && { locked: params.locked }) };
     if (params.auth) Object.assign(update, await this.authUpdate(params.identity, params.auth));
+    // Only locking an unlocked identity counts as `locked`; restating it does not.
+    const wasLocked = params.locked === true && (await this.identities.get(params.identity))?.locked;
     if (!(await this.identities.update(params.identity, update))) throw identityNotFound(params.identity);
+    if (params.locked === true && !wasLocked) this.metrics.record('locked', params.identity);
   }
 
   /**
@@ -200,6 +207,7 @@ export class IdentityService {
   async remove(identity: string): Promise<void> {
     const missing = await this.identities.remove([identity]);
     if (missing.length > 0) throw identityNotFound(identity);
+    this.metrics.record('deleted', identity);
   }
 
   async removeMany(list: string): Promise<string[]> {
@@ -214,6 +222,7 @@ export class IdentityService {
         `identities do not exist: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''}`,
       );
     }
+    for (const identity of identities) this.metrics.record('deleted', identity);
     return identities;
   }
 }

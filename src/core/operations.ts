@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { IdentityState } from './schemas/common.js';
+import { GetDeviceMetricsParams, GetDeviceMetricsResult } from './schemas/device-metrics.js';
 import {
   AddIdentityParams,
   IdentityParams,
@@ -170,6 +171,12 @@ export const operations = {
     summary: 'Solution pairing information.',
     params: NoParams,
     result: SolutionPairing,
+    status: 200,
+  },
+  getDeviceMetrics: {
+    summary: 'Device metrics (connections, provisioning, publishes) aggregated per 1m, 5m or 1h window.',
+    params: GetDeviceMetricsParams,
+    result: GetDeviceMetricsResult,
     status: 200,
   },
 } satisfies Record<string, OperationSpec>;

@@ -1,6 +1,7 @@
 import type { DeviceIdentityStore, IngestStore } from './device-ports.js';
 import type { IdentityState, ResourceValue, Tag } from './schemas/common.js';
 import type { AuthType, IdentityPermission } from './schemas/identity.js';
+import type { DeviceMetricsStore } from './device-metrics-ports.js';
 import type { ResourceDefinition } from './schemas/resource.js';
 import type { GatewaySettings } from './schemas/settings.js';
 
@@ -152,6 +153,7 @@ export interface Store {
   settings: SettingsStore;
   devices: DeviceIdentityStore;
   ingest: IngestStore;
+  deviceMetrics: DeviceMetricsStore;
   /** Flushes and releases everything; no method may be called afterwards. */
   close(): Promise<void>;
 }

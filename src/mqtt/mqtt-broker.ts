@@ -5,7 +5,7 @@ import { Aedes, type AuthenticateError, type Client, type PublishPacket } from '
 import type { Logger } from 'pino';
 import type { AuthenticatedDevice, ConnectionContext, DeviceCredentials } from '../core/device-auth.js';
 import type { DeviceLink, SetValue } from '../core/device-connections.js';
-import type { DeviceActivity } from '../core/device-ports.js';
+import type { DeviceMetricsRecorder } from '../core/device-metrics.js';
 import type { DeviceService } from '../core/device-service.js';
 import { GatewayError, type ErrorCode } from '../core/errors.js';
 import { normalizeIp } from '../core/provisioning-rules.js';
@@ -52,7 +52,7 @@ const payloadOf = (value: SetValue['value']) => Buffer.from(String(value), 'utf8
 
 export interface MqttBrokerDeps {
   devices: DeviceService;
-  activity: DeviceActivity;
+  activity: DeviceMetricsRecorder;
   logger: Logger;
 }
 

@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { InProcessBus } from '../bus/in-process-bus.js';
 import { systemClock } from '../core/clock.js';
 import { createCore } from '../core/device2.js';
+import { createDeviceMetrics } from '../core/device-metrics.js';
 import type { GatewayEvent } from '../core/events.js';
 import { createSqliteStore } from '../storage/sqlite/sqlite-store.js';
 import { createMqttBroker } from './mqtt-broker.js';
@@ -38,7 +39,17 @@ export async function startMqttGateway(options: { tls?: { certFile: string; keyF
       activity.push({ metric, identity, value, reason });
     },
   };
-  const { device2, devices } = createCore({ store, events: bus, clock: systemClock, activity: recorder });
+  const metrics = createDeviceMetrics({
+    store: store.deviceMetrics,
+    clock: systemClock,
+    connectedCount: () => 0,
+  });
+  const { device2, devices } = createCore({
+    store,
+    events: bus,
+    clock: systemClock,
+    metrics: { recorder, query: (params) => metrics.query(params) },
+  });
   const logger = pino({ level: 'silent' });
   const broker = await createMqttBroker({ devices, activity: recorder, logger });
   const listeners = createMqttListeners(broker, {

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deriveStatus } from '../core/identity-status.js';
 import type { IdentityQuery, NewIdentity, OrderKey, Store } from '../core/ports.js';
 import { HOUR, newIdentity, NOW, rejection } from './contract-fixtures.js';
+import { describeDeviceMetricsContract } from './device-metrics.contract.js';
 import { describeResourceAndSettingsContract } from './resource-settings.contract.js';
 
 /**
@@ -274,4 +275,5 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
   });
 
   describeResourceAndSettingsContract(name, makeStore);
+  describeDeviceMetricsContract(name, makeStore);
 }

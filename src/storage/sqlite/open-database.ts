@@ -2,17 +2,29 @@ import Database from 'better-sqlite3';
 import { sql as registry } from './migrations/001-registry.js';
 import { sql as registryIndexes } from './migrations/002-registry-indexes.js';
 import { sql as samples } from './migrations/003-samples.js';
+import { sql as deviceMetrics } from './migrations/004-device-metrics.js';
 
 type Db = Database.Database;
 
-/** Ordered; a released migration is never edited, only followed by a new one. */
-const migrations: { version: number; name: string; sql: string }[] = [
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * Ordered; a released migration is never edited, only followed by a new one. Versions may have
+ * gaps (branches take numbers ahead of merging): each one missing from the database is applied,
+ * in order, whichever newer ones already are.
+ */
+const migrations: Migration[] = [
   { version: 1, name: 'registry', sql: registry },
   { version: 2, name: 'registry-indexes', sql: registryIndexes },
   { version: 3, name: 'samples', sql: samples },
+  { version: 4, name: 'device-metrics', sql: deviceMetrics },
 ];
 
-function migrate(db: Db): void {
+export function migrate(db: Db, list: Migration[] = migrations): void {
   db.exec(
     'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
   );
@@ -23,13 +35,13 @@ function migrate(db: Db): void {
       .map((r) => r.version),
   );
   const newest = Math.max(0, ...applied);
-  const known = Math.max(...migrations.map((m) => m.version));
+  const known = Math.max(...list.map((m) => m.version));
   if (newest > known) {
     throw new Error(
       `the database was written by a newer fleetgate (schema ${newest}, this build knows ${known})`,
     );
   }
-  for (const migration of migrations) {
+  for (const migration of [...list].sort((a, b) => a.version - b.version)) {
     if (applied.has(migration.version)) continue;
     db.transaction(() => {
       db.exec(migration.sql);

@@ -1,10 +1,11 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeStoreContract } from '../store.contract.js';
 import { createSqliteStore } from './sqlite-store.js';
-import { openDatabase } from './open-database.js';
+import { migrate, openDatabase } from './open-database.js';
 import { newIdentity } from '../contract-fixtures.js';
 
 describeStoreContract('sqlite', async () => createSqliteStore(':memory:'));
@@ -30,6 +31,43 @@ describe('sqlite store on disk', () => {
     db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)").run();
     db.close();
     expect(() => openDatabase(path)).toThrow(/newer fleetgate/);
+  });
+
+  it('applies a migration numbered below the newest applied one, as when branches merge', () => {
+    const db = new Database(':memory:');
+    const table = (version: number) => ({
+      version,
+      name: `t${version}`,
+      sql: `CREATE TABLE t${version} (x)`,
+    });
+    migrate(db, [table(1), table(4)]);
+    migrate(db, [table(1), table(3), table(4)]);
+    const versions = db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all();
+    expect(versions).toEqual([1, 3, 4]);
+    expect(db.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 't3'").pluck().get()).toBe(1);
+    db.close();
+  });
+
+  it('keeps device metrics across reopening', async () => {
+    const path = join(dir, 'metrics.db');
+    const rollup = { minute: 1_700_000_040, metric: 'deleted' as const, identity: 'a', reason: null };
+    const first = createSqliteStore(path);
+    await first.deviceMetrics.append([{ ...rollup, count: 2, sum: 2, min: 1, max: 1 }]);
+    await first.close();
+    const second = createSqliteStore(path);
+    await second.deviceMetrics.append([{ ...rollup, count: 1, sum: 1, min: 1, max: 1 }]);
+    const query = { metric: 'deleted' as const, window: 60 as const, fn: 'count' as const, distinct: false };
+    expect(
+      await second.deviceMetrics.query({
+        ...query,
+        byReason: false,
+        from: 1_700_000_000,
+        to: 1_700_000_100,
+        limit: 10,
+        offset: 0,
+      }),
+    ).toEqual([{ time: 1_700_000_040, value: 3, reason: null }]);
+    await second.close();
   });
 });
 

@@ -1,6 +1,7 @@
 import type { Store } from '../../core/ports.js';
 import { startCheckpointer } from './checkpointer.js';
 import { createSqliteDeviceIdentityStore } from './device-identity-store.js';
+import { createSqliteDeviceMetricsStore } from './device-metrics-store.js';
 import { createGroupCommit } from './group-commit.js';
 import { createSqliteIngestStore } from './ingest-store.js';
 import { createSqliteIdentityStore } from './identity-store.js';
@@ -22,6 +23,7 @@ export function createSqliteStore(path: string): Store {
     settings: createSqliteSettingsStore(db),
     devices: createSqliteDeviceIdentityStore(db),
     ingest,
+    deviceMetrics: createSqliteDeviceMetricsStore(db),
     async close() {
       if (db.open) {
         groupCommit.flush();
