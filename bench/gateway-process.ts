@@ -23,7 +23,23 @@ export async function startGateway(
   const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(
     process.execPath,
-    [...nodeArgs, join(root, 'dist/src/main.js'), 'serve', '--api-port', '0', '--data-dir', dataDir],
+    [
+      ...nodeArgs,
+      join(root, 'dist/src/main.js'),
+      'serve',
+      '--api-port',
+      '0',
+      '--mqtt-port',
+      '0',
+      '--mqtts-port',
+      '0',
+      '--device-http-port',
+      '0',
+      '--device-https-port',
+      '0',
+      '--data-dir',
+      dataDir,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } },
   );
   let stderr = '';

@@ -39,6 +39,8 @@ async function serve(argv: string[]): Promise<void> {
   try {
     gateway = createGateway(config, { logger });
     await gateway.start();
+    // One line once every listener is bound: what supervisors and tests wait for.
+    logger.info('ready');
   } catch (error) {
     process.stderr.write(
       `fleetgate: ${error instanceof StartupError ? error.message : `cannot start: ${(error as Error).message}`}\n`,

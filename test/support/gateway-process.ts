@@ -9,6 +9,8 @@ export const MAIN = join(import.meta.dirname, '..', '..', 'dist', 'src', 'main.j
 export interface RunningGateway {
   process: ChildProcess;
   apiPort: number;
+  /** Bound port of every listener, by its name (api, mqtt, device-http, …). */
+  ports: Record<string, number>;
   url: string;
   dataDir: string;
   /** Every stdout line so far, parsed when it is JSON. */
@@ -53,7 +55,16 @@ function assertBuilt(): void {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first (npm test does)`);
 }
 
-/** Starts the real gateway process on port 0 and waits for its "listening" line. */
+/** Every listener on port 0, so that tests run side by side. */
+const ANY_PORT = [
+  '--api-port',
+  '--mqtt-port',
+  '--mqtts-port',
+  '--device-http-port',
+  '--device-https-port',
+].flatMap((flag) => [flag, '0']);
+
+/** Starts the real gateway process with every listener on port 0 and waits until it is ready. */
 export function startGateway(
   options: { dataDir?: string; args?: string[]; env?: Record<string, string> } = {},
 ): Promise<RunningGateway> {
@@ -61,12 +72,13 @@ export function startGateway(
   const dataDir = options.dataDir ?? newDataDir();
   const child = spawn(
     process.execPath,
-    [MAIN, 'serve', '--api-port', '0', '--data-dir', dataDir, ...(options.args ?? [])],
+    [MAIN, 'serve', ...ANY_PORT, '--data-dir', dataDir, ...(options.args ?? [])],
     {
       env: cleanEnv(options.env),
     },
   );
   const logs: Record<string, unknown>[] = [];
+  const ports: Record<string, number> = {};
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -81,12 +93,14 @@ export function startGateway(
         entry = { text: line };
       }
       logs.push(entry);
-      if (entry.msg === 'listening' && entry.listener === 'api') {
+      if (entry.msg === 'listening') ports[entry.listener as string] = entry.port as number;
+      if (entry.msg === 'ready') {
         clearTimeout(timer);
-        const apiPort = entry.port as number;
+        const apiPort = ports.api!;
         resolve({
           process: child,
           apiPort,
+          ports,
           url: `http://127.0.0.1:${apiPort}`,
           dataDir,
           logs,
