@@ -42,6 +42,8 @@ export function pendingSetValues(state: IdentityState, syncAliases: Set<string>)
 
 /** What the device edges (MQTT, HTTP) do on behalf of devices; they only translate protocols. */
 export class DeviceService {
+  private lastStamp = 0;
+
   constructor(
     readonly auth: DeviceAuth,
     private readonly deps: {
@@ -118,7 +120,7 @@ export class DeviceService {
     try {
       if (identity !== device.identity) await this.checkPublishAs(device, identity);
       const definitions = await this.deps.resources.list();
-      const now = clock.nowMicros();
+      const now = this.stamp();
       const samples: Sample[] = [];
       const latest = new Map<string, StateWrite>();
       const payload: { timestamp: number; values: Record<string, ResourceValue> }[] = [];
@@ -179,6 +181,16 @@ export class DeviceService {
       activity.record('connection_error', identity, 1, refusalReason(error));
       throw error;
     }
+  }
+
+  /**
+   * Server time for a publish, strictly increasing: samples are keyed by time, so two publishes in
+   * the same microsecond must not share a timestamp (the second would replace the first).
+   */
+  private stamp(): number {
+    const now = this.deps.clock.nowMicros();
+    this.lastStamp = now > this.lastStamp ? now : this.lastStamp + 1;
+    return this.lastStamp;
   }
 
   /** `permission.gateway` lets a device publish as anyone; an identity's `publish_as` names whom. */

@@ -1,0 +1,78 @@
+import Database from 'better-sqlite3';
+import mqtt from 'mqtt';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createDevice2Client } from 'fleetgate/client';
+import { startGateway, type RunningGateway } from './support/gateway-process.js';
+
+const DEVICES = 4;
+const IN_FLIGHT = 8;
+const token = (n: number) => `crashdevice${n}`.padEnd(40, 'k');
+
+let gateway: RunningGateway | undefined;
+afterEach(async () => {
+  await gateway?.stop('SIGKILL');
+});
+
+/**
+ * Publishes 0, 1, 2, … with IN_FLIGHT messages outstanding, recording each PUBACK, until the
+ * connection dies; resolves when it has (publishes in flight then never settle).
+ */
+async function publishUntilKilled(url: string, n: number, acked: Set<number>): Promise<void> {
+  const client = await mqtt.connectAsync(url, { username: '', password: token(n), reconnectPeriod: 0 });
+  client.on('error', () => {});
+  const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+  let next = 0;
+  const lane = () => {
+    if (!client.connected) return;
+    const value = next++;
+    client.publish('$resource/counter', String(value), { qos: 1 }, (error) => {
+      if (error) return;
+      acked.add(value);
+      lane();
+    });
+  };
+  for (let k = 0; k < IN_FLIGHT; k++) lane();
+  await closed;
+  client.end(true);
+}
+
+describe('durability', () => {
+  it('keeps every message acknowledged before the gateway is killed with SIGKILL mid-ingest', async () => {
+    gateway = await startGateway();
+    const api = createDevice2Client({ url: gateway.url, token: gateway.token() });
+    await api.addResource({ alias: 'counter', format: 'number' });
+    for (let n = 0; n < DEVICES; n++)
+      await api.addIdentity({ identity: `crash-${n}`, auth: { type: 'token', key: token(n) } });
+    const url = `mqtt://127.0.0.1:${gateway.ports.mqtt}`;
+    const acked = Array.from({ length: DEVICES }, () => new Set<number>());
+    const load = Promise.all(acked.map((set, n) => publishUntilKilled(url, n, set)));
+    // Kill once every device has had a good number of messages acknowledged.
+    await expect.poll(() => Math.min(...acked.map((s) => s.size)), { timeout: 20_000 }).toBeGreaterThan(300);
+    expect(await gateway.stop('SIGKILL')).toBe(null);
+    await load;
+
+    // A restart recovers the database; a graceful stop then leaves it for direct inspection.
+    const dataDir = gateway.dataDir;
+    gateway = await startGateway({ dataDir });
+    expect(await gateway.stop('SIGTERM')).toBe(0);
+    const db = new Database(join(dataDir, 'fleetgate.db'), { readonly: true });
+    try {
+      const tables = db.prepare('SELECT table_name FROM sample_partitions').pluck().all() as string[];
+      for (let n = 0; n < DEVICES; n++) {
+        const stored = new Set<number>();
+        for (const table of tables) {
+          for (const value of db
+            .prepare(`SELECT value FROM ${table} WHERE identity = ?`)
+            .pluck()
+            .all(`crash-${n}`) as number[])
+            stored.add(value);
+        }
+        const lost = [...acked[n]!].filter((value) => !stored.has(value));
+        expect(lost, `device crash-${n}: acknowledged but not stored`).toEqual([]);
+      }
+    } finally {
+      db.close();
+    }
+  }, 60_000);
+});
