@@ -115,7 +115,7 @@ export class DeviceService {
     payloadBytes: number,
     as?: string,
   ): Promise<string[]> {
-    const { clock, activity } = this.deps;
+    const { activity } = this.deps;
     const identity = as ?? device.identity;
     try {
       if (identity !== device.identity) await this.checkPublishAs(device, identity);
