@@ -28,6 +28,7 @@ beforeEach(async () => {
   gw = await startMqttGateway();
   await gw.device2.addResource({ alias: 'temp', format: 'number', allowed: ['0-100'] });
   await gw.device2.addResource({ alias: 'note', format: 'string' });
+  await gw.device2.addResource({ alias: 'unit', format: 'string', settable: true });
 });
 
 afterEach(async () => {
@@ -63,8 +64,16 @@ describe('bad input over MQTT', () => {
     expect((await gw.device2.getIdentityState({ identity: 'victim' })).temp).toBeUndefined();
   });
 
-  it('refuses subscriptions the gateway does not offer', async () => {
+  it('refuses subscriptions the gateway does not offer, and relays no device data to subscribers', async () => {
     const client = await device('subscriber');
+    const granted = await client.subscribeAsync('$resource/#', { qos: 1 });
+    expect(granted[0]!.qos).toBe(1);
+    const received: string[] = [];
+    client.on('message', (topic) => received.push(topic));
+    const other = await device('chatty');
+    await other.publishAsync('$resource/temp', '9', { qos: 1 });
+    await gw.device2.setIdentityState({ identity: 'subscriber', unit: 'c' });
+    await expect.poll(() => received).toEqual([expect.stringMatching(/^\$resource\/unit\/\d+$/)]);
     // MQTT.js rejects a SUBACK whose only grant is 0x80 (failure).
     await expect(client.subscribeAsync('#', { qos: 1 })).rejects.toThrow(/Subscribe error/);
     await client.publishAsync('$resource/temp', '5', { qos: 1 });

@@ -17,6 +17,10 @@ const CONNACK_CODE: Partial<Record<ErrorCode, number>> = {
   FORBIDDEN: 5,
 };
 const SERVER_UNAVAILABLE = 3;
+/** Topic filters that can only ever match what the gateway sends a device. */
+const SUBSCRIBABLE = /^\$(resource\/(#|\+\/\+|\+\/#|[^/#+]+\/(#|\+))|provision\/(#|[^/#+]+))$/;
+/** Set values ($resource/<alias>/<µs>) and provisioning replies; devices cannot publish these. */
+const GATEWAY_TO_DEVICE = /^\$(resource\/[^/]+\/\d+|provision\/[^/]+)$/;
 /** CONTRACT §3 / device-protocols §2.1: 1 MiB per MQTT message. */
 const MAX_MESSAGE_BYTES = 1024 * 1024;
 
@@ -120,10 +124,18 @@ export async function createMqttBroker({ devices, activity, logger }: MqttBroker
         },
       );
     },
-    authorizeSubscribe(_client, _subscription, callback) {
-      // No subscription: the SUBACK says 0x80 (failure) and the connection stays up. Devices
-      // receive their set values without subscribing.
-      callback(null, null);
+    authorizeSubscribe(_client, subscription, callback) {
+      // Devices receive set values without subscribing; a subscription to them (as generic
+      // clients such as mosquitto_sub make) is granted but changes nothing. Anything else gets a
+      // SUBACK failure (0x80), and the connection stays up.
+      if (!SUBSCRIBABLE.test(subscription.topic)) return callback(null, null);
+      callback(null, { ...subscription, qos: Math.min(subscription.qos, 1) as 0 | 1 });
+    },
+    authorizeForward(_client, packet) {
+      // Only what the gateway addresses to this device goes out: a device's publishes are never
+      // relayed to other devices, whatever they subscribed to.
+      // (A device's own $provision publish is empty; the gateway's reply carries the token.)
+      return GATEWAY_TO_DEVICE.test(packet.topic) && packet.payload.length > 0 ? packet : null;
     },
   });
 
