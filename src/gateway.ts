@@ -7,8 +7,9 @@ import { InProcessBus } from './bus/in-process-bus.js';
 import { resolveAdminToken } from './config/admin-token.js';
 import { envName, flagName, type Config } from './config/config-schema.js';
 import { systemClock, type Clock } from './core/clock.js';
-import { createDevice2 } from './core/device2.js';
+import { createCore } from './core/device2.js';
 import type { Device2Api } from './core/operations.js';
+import { createDeviceHttpListeners, ListenerError } from './device-http/device-http-listeners.js';
 import { createSqliteStore } from './storage/sqlite/sqlite-store.js';
 import { packageVersion } from './version.js';
 
@@ -21,7 +22,7 @@ export interface Gateway {
   device2: Device2Api;
   bus: InProcessBus;
   /** Binds every listener; on failure closes what it opened and throws naming the setting. */
-  start(): Promise<{ apiPort: number }>;
+  start(): Promise<{ apiPort: number; deviceHttpPort: number; deviceHttpsPort?: number }>;
   /** Stops accepting, lets requests in flight finish, and closes the store. */
   stop(): Promise<void>;
 }
@@ -52,12 +53,15 @@ export function createGateway(config: Config, { logger, clock = systemClock }: G
   const bus = new InProcessBus((err, event) =>
     logger.error({ err, event: event.type }, 'event subscriber failed'),
   );
-  const device2 = createDevice2({ store, events: bus, clock });
+  const { device2, devices } = createCore({ store, events: bus, clock });
   const metrics = createApiMetrics(async () => (await device2.countIdentities({})).count);
   const api = buildApi({ device2, adminToken: admin.token, metrics, logger, version: packageVersion() });
 
+  const deviceHttp = createDeviceHttpListeners({ config, devices, clock, logger });
+
   async function stop(): Promise<void> {
-    await api.close();
+    // Device writes in flight finish (and long-polls end) before the store closes.
+    await Promise.all([api.close(), deviceHttp.stop()]);
     await store.close();
   }
 
@@ -80,7 +84,12 @@ export function createGateway(config: Config, { logger, clock = systemClock }: G
       const address = api.server.address();
       const apiPort = typeof address === 'object' && address ? address.port : config.apiPort;
       logger.info({ listener: 'api', port: apiPort }, 'listening');
-      return { apiPort };
+      try {
+        return { apiPort, ...(await deviceHttp.start()) };
+      } catch (error) {
+        await stop();
+        throw error instanceof ListenerError ? new StartupError(error.message) : error;
+      }
     },
     stop,
   };

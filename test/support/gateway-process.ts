@@ -10,6 +10,9 @@ export interface RunningGateway {
   process: ChildProcess;
   apiPort: number;
   url: string;
+  /** The port of the HTTP device API, and its base URL. */
+  deviceHttpPort: number;
+  deviceUrl: string;
   dataDir: string;
   /** Every stdout line so far, parsed when it is JSON. */
   logs: Record<string, unknown>[];
@@ -53,7 +56,7 @@ function assertBuilt(): void {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first (npm test does)`);
 }
 
-/** Starts the real gateway process on port 0 and waits for its "listening" line. */
+/** Starts the real gateway process on port 0 and waits for the "listening" lines of its listeners. */
 export function startGateway(
   options: { dataDir?: string; args?: string[]; env?: Record<string, string> } = {},
 ): Promise<RunningGateway> {
@@ -61,12 +64,25 @@ export function startGateway(
   const dataDir = options.dataDir ?? newDataDir();
   const child = spawn(
     process.execPath,
-    [MAIN, 'serve', '--api-port', '0', '--data-dir', dataDir, ...(options.args ?? [])],
+    [
+      MAIN,
+      'serve',
+      '--api-port',
+      '0',
+      '--device-http-port',
+      '0',
+      '--device-https-port',
+      '0',
+      '--data-dir',
+      dataDir,
+      ...(options.args ?? []),
+    ],
     {
       env: cleanEnv(options.env),
     },
   );
   const logs: Record<string, unknown>[] = [];
+  const ports = new Map<unknown, number>();
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -81,13 +97,17 @@ export function startGateway(
         entry = { text: line };
       }
       logs.push(entry);
-      if (entry.msg === 'listening' && entry.listener === 'api') {
+      if (entry.msg === 'listening') ports.set(entry.listener, entry.port as number);
+      const apiPort = ports.get('api');
+      const deviceHttpPort = ports.get('device-http');
+      if (entry.msg === 'listening' && apiPort !== undefined && deviceHttpPort !== undefined) {
         clearTimeout(timer);
-        const apiPort = entry.port as number;
         resolve({
           process: child,
           apiPort,
           url: `http://127.0.0.1:${apiPort}`,
+          deviceHttpPort,
+          deviceUrl: `http://127.0.0.1:${deviceHttpPort}`,
           dataDir,
           logs,
           stderr: () => stderr,
