@@ -14,6 +14,7 @@ import { closeMqtt, createMqttListeners, listen, type MqttListener } from './mqt
 import { createMqttBroker } from './mqtt/mqtt-broker.js';
 import type { Aedes } from 'aedes';
 import type { Device2Api } from './core/operations.js';
+import { createDeviceHttpListeners, ListenerError } from './device-http/device-http-listeners.js';
 import { createSqliteStore } from './storage/sqlite/sqlite-store.js';
 import { packageVersion } from './version.js';
 
@@ -27,7 +28,7 @@ export interface Gateway {
   devices: DeviceService;
   bus: InProcessBus;
   /** Binds every listener; on failure closes what it opened and throws naming the setting. */
-  start(): Promise<{ apiPort: number }>;
+  start(): Promise<{ apiPort: number; deviceHttpPort: number; deviceHttpsPort?: number }>;
   /** Stops accepting, lets requests in flight finish, and closes the store. */
   stop(): Promise<void>;
 }
@@ -74,12 +75,17 @@ export function createGateway(config: Config, { logger, clock = systemClock }: G
   const { device2, devices } = createCore({ store, events: bus, clock, metrics: deviceMetrics });
   const metrics = createApiMetrics(async () => (await device2.countIdentities({})).count);
   const api = buildApi({ device2, adminToken: admin.token, metrics, logger, version: packageVersion() });
+  const deviceHttp = createDeviceHttpListeners({ config, devices, clock, logger });
 
   let mqtt: { broker: Aedes; listeners: MqttListener[] } | undefined;
 
   async function stop(): Promise<void> {
-    if (mqtt) await closeMqtt(mqtt.broker, mqtt.listeners);
-    await api.close();
+    // Device writes in flight finish (and long-polls end) before the store closes.
+    await Promise.all([
+      mqtt ? closeMqtt(mqtt.broker, mqtt.listeners) : undefined,
+      api.close(),
+      deviceHttp.stop(),
+    ]);
     await deviceMetrics.stop();
     await store.close();
   }
@@ -114,6 +120,13 @@ export function createGateway(config: Config, { logger, clock = systemClock }: G
       const address = api.server.address();
       const apiPort = typeof address === 'object' && address ? address.port : config.apiPort;
       logger.info({ listener: 'api', port: apiPort }, 'listening');
+      let devicePorts;
+      try {
+        devicePorts = await deviceHttp.start();
+      } catch (error) {
+        await stop();
+        throw error instanceof ListenerError ? new StartupError(error.message) : error;
+      }
       const broker = await createMqttBroker({ devices, activity, logger });
       let listeners: MqttListener[];
       try {
@@ -136,7 +149,7 @@ export function createGateway(config: Config, { logger, clock = systemClock }: G
       mqtt = { broker, listeners };
       for (const listener of listeners)
         await bind(listener, listener.name === 'mqtt' ? 'mqttPort' : 'mqttsPort');
-      return { apiPort };
+      return { apiPort, ...devicePorts };
     },
     stop,
   };

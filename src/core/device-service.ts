@@ -203,6 +203,15 @@ export class DeviceService {
     throw forbidden('forbidden_topic', `identity "${device.identity}" may not publish as "${target}"`);
   }
 
+  /**
+   * Contact without data (an HTTP read): lastseen and lastip move, online does not, since only a
+   * connection that stays open (MQTT) makes a device online.
+   */
+  async seen(device: AuthenticatedDevice, ctx: ConnectionContext): Promise<void> {
+    const at = this.deps.clock.nowMicros();
+    await this.deps.identities.markSeen(device.identity, { at, ip: ctx.ip ?? undefined });
+  }
+
   /** The set values of the given aliases (HTTP read); aliases without one are left out. */
   async readSet(identity: string, aliases: string[]): Promise<Record<string, ResourceValue>> {
     const record = await this.deps.identities.get(identity);

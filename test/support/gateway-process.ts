@@ -12,6 +12,9 @@ export interface RunningGateway {
   /** Bound port of every listener, by its name (api, mqtt, device-http, …). */
   ports: Record<string, number>;
   url: string;
+  /** The port of the HTTP device API, and its base URL. */
+  deviceHttpPort: number;
+  deviceUrl: string;
   dataDir: string;
   /** Every stdout line so far, parsed when it is JSON. */
   logs: Record<string, unknown>[];
@@ -101,6 +104,8 @@ export function startGateway(
           process: child,
           apiPort,
           ports,
+          deviceHttpPort: ports['device-http']!,
+          deviceUrl: `http://127.0.0.1:${ports['device-http']}`,
           url: `http://127.0.0.1:${apiPort}`,
           dataDir,
           logs,
