@@ -2,19 +2,29 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { buildApi } from './api/build-api.js';
+import { EventStreamHub } from './api/event-stream.js';
 import { createApiMetrics } from './api/metrics.js';
 import { InProcessBus } from './bus/in-process-bus.js';
 import { resolveAdminToken } from './config/admin-token.js';
 import { envName, flagName, type Config } from './config/config-schema.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { createDevice2 } from './core/device2.js';
+import { createEventIds } from './core/event-source.js';
 import type { Device2Api } from './core/operations.js';
+import { WebhookService } from './core/webhook-service.js';
+import { EventHandlerRunner } from './events/event-handler-runner.js';
+import { createHttpWebhookTransport } from './events/http-webhook-transport.js';
+import { loadEventHandler } from './events/load-event-handler.js';
+import type { DeliveryOptions } from './events/webhook-delivery.js';
+import { WebhookDispatcher } from './events/webhook-dispatcher.js';
 import { createSqliteStore } from './storage/sqlite/sqlite-store.js';
 import { packageVersion } from './version.js';
 
 export interface GatewayOptions {
   logger: Logger;
   clock?: Clock;
+  /** Webhook delivery tuning (timeouts, retry schedule); the defaults suit production. */
+  webhookDelivery?: Partial<DeliveryOptions>;
 }
 
 export interface Gateway {
@@ -22,7 +32,10 @@ export interface Gateway {
   bus: InProcessBus;
   /** Binds every listener; on failure closes what it opened and throws naming the setting. */
   start(): Promise<{ apiPort: number }>;
-  /** Stops accepting, lets requests in flight finish, and closes the store. */
+  /**
+   * Stops accepting, lets requests in flight finish, ends event streams, lets running event
+   * handler calls finish, writes queued webhook deliveries, and closes the store.
+   */
   stop(): Promise<void>;
 }
 
@@ -41,7 +54,10 @@ function openDataDir(config: Config) {
 }
 
 /** The composition root: the one place that builds and wires every part of the gateway. */
-export function createGateway(config: Config, { logger, clock = systemClock }: GatewayOptions): Gateway {
+export function createGateway(
+  config: Config,
+  { logger, clock = systemClock, webhookDelivery }: GatewayOptions,
+): Gateway {
   const { store, admin } = openDataDir(config);
   if (admin.generated) {
     logger.info(
@@ -53,18 +69,75 @@ export function createGateway(config: Config, { logger, clock = systemClock }: G
     logger.error({ err, event: event.type }, 'event subscriber failed'),
   );
   const device2 = createDevice2({ store, events: bus, clock });
+  const eventIds = createEventIds();
+  const dispatcher = new WebhookDispatcher({
+    source: bus,
+    ids: eventIds,
+    store: store.webhooks,
+    transport: createHttpWebhookTransport(`fleetgate/${packageVersion()}`),
+    clock,
+    log: logger.child({ component: 'webhooks' }),
+    ...(webhookDelivery && { options: webhookDelivery }),
+  });
+  const webhooks = new WebhookService({ store: store.webhooks, control: dispatcher, clock });
+  const eventStream = new EventStreamHub(bus, eventIds, logger.child({ component: 'event-stream' }));
   const metrics = createApiMetrics(async () => (await device2.countIdentities({})).count);
-  const api = buildApi({ device2, adminToken: admin.token, metrics, logger, version: packageVersion() });
+  const api = buildApi({
+    device2,
+    webhooks,
+    eventStream,
+    adminToken: admin.token,
+    metrics,
+    logger,
+    version: packageVersion(),
+  });
+  let eventHandler: EventHandlerRunner | undefined;
 
   async function stop(): Promise<void> {
     await api.close();
+    await eventHandler?.stop();
+    // Before the store closes: the deliveries of the last events are written to the outbox.
+    await dispatcher.stop();
     await store.close();
+  }
+
+  /** Starts what consumes events, so that nothing published once the API listens is missed. */
+  async function startEventConsumers(): Promise<void> {
+    const { removed } = await webhooks.configure(
+      config.webhookUrl !== undefined && config.webhookSecret !== undefined
+        ? { url: config.webhookUrl, secret: config.webhookSecret }
+        : undefined,
+    );
+    if (removed) {
+      logger.warn(
+        removed,
+        `the webhook of ${envName('webhookUrl')} is no longer configured: removed with its deliveries`,
+      );
+    }
+    if (config.eventHandler === undefined) return;
+    let handler;
+    try {
+      handler = await loadEventHandler(config.eventHandler);
+    } catch (error) {
+      throw new StartupError(
+        `${envName('eventHandler')} (${flagName('eventHandler')}): ${(error as Error).message}`,
+      );
+    }
+    eventHandler = new EventHandlerRunner(handler, device2, logger.child({ component: 'event-handler' }));
+    eventHandler.start(bus);
+    logger.info({ module: config.eventHandler }, 'event handler loaded');
   }
 
   return {
     device2,
     bus,
     async start() {
+      try {
+        await startEventConsumers();
+      } catch (error) {
+        await stop();
+        throw error;
+      }
       try {
         await api.listen({ port: config.apiPort, host: config.bind });
       } catch (error) {

@@ -9,7 +9,8 @@ export type ErrorCode =
   | 'NOT_SETTABLE'
   | 'IDENTITY_SPACE_EXHAUSTED'
   | 'UNAUTHORIZED'
-  | 'UNKNOWN_OPERATION';
+  | 'UNKNOWN_OPERATION'
+  | 'MANAGED_BY_CONFIG';
 
 export class GatewayError extends Error {
   readonly code: ErrorCode;

@@ -2,6 +2,7 @@ import type { IdentityState, ResourceValue, Tag } from './schemas/common.js';
 import type { AuthType, IdentityPermission } from './schemas/identity.js';
 import type { ResourceDefinition } from './schemas/resource.js';
 import type { GatewaySettings } from './schemas/settings.js';
+import type { WebhookStore } from './webhook-ports.js';
 
 /**
  * Storage ports. Every method is atomic on its own: an adapter runs it in one transaction, so a
@@ -149,6 +150,8 @@ export interface Store {
   identities: IdentityStore;
   resources: ResourceStore;
   settings: SettingsStore;
+  /** Webhooks and their delivery outbox (core/webhook-ports.ts). */
+  webhooks: WebhookStore;
   /** Flushes and releases everything; no method may be called afterwards. */
   close(): Promise<void>;
 }

@@ -3,6 +3,7 @@ import { deriveStatus } from '../core/identity-status.js';
 import type { IdentityQuery, NewIdentity, OrderKey, Store } from '../core/ports.js';
 import { HOUR, newIdentity, NOW, rejection } from './contract-fixtures.js';
 import { describeResourceAndSettingsContract } from './resource-settings.contract.js';
+import { describeWebhookStoreContract } from './webhook-store.contract.js';
 
 /**
  * The executable specification of the storage ports. Every adapter runs it with one line;
@@ -274,4 +275,5 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
   });
 
   describeResourceAndSettingsContract(name, makeStore);
+  describeWebhookStoreContract(name, makeStore);
 }

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { sql as registry } from './migrations/001-registry.js';
 import { sql as registryIndexes } from './migrations/002-registry-indexes.js';
+import { sql as webhooks } from './migrations/005-webhooks.js';
 
 type Db = Database.Database;
 
@@ -8,6 +9,7 @@ type Db = Database.Database;
 const migrations: { version: number; name: string; sql: string }[] = [
   { version: 1, name: 'registry', sql: registry },
   { version: 2, name: 'registry-indexes', sql: registryIndexes },
+  { version: 5, name: 'webhooks', sql: webhooks },
 ];
 
 function migrate(db: Db): void {
