@@ -8,6 +8,7 @@ import { InProcessBus } from './bus/in-process-bus.js';
 import { resolveAdminToken } from './config/admin-token.js';
 import { envName, flagName, type Config } from './config/config-schema.js';
 import { systemClock, type Clock } from './core/clock.js';
+import { checkedDevice2 } from './core/checked-device2.js';
 import { createDevice2 } from './core/device2.js';
 import { createEventIds } from './core/event-source.js';
 import type { Device2Api } from './core/operations.js';
@@ -123,7 +124,11 @@ export function createGateway(
         `${envName('eventHandler')} (${flagName('eventHandler')}): ${(error as Error).message}`,
       );
     }
-    eventHandler = new EventHandlerRunner(handler, device2, logger.child({ component: 'event-handler' }));
+    eventHandler = new EventHandlerRunner(
+      handler,
+      checkedDevice2(device2),
+      logger.child({ component: 'event-handler' }),
+    );
     eventHandler.start(bus);
     logger.info({ module: config.eventHandler }, 'event handler loaded');
   }

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { GatewayEvent } from '../core/events.js';
-import type { Device2Api } from '../core/operations.js';
+import type { Device2WithAliases } from '../core/checked-device2.js';
 import { EventHandlerRunner, type EventHandler, type EventHandlerOptions } from './event-handler-runner.js';
 import { event, ManualSource, MemoryLog } from './test-events.js';
 
-const device2 = { listTagNames: () => Promise.resolve(['site']) } as unknown as Device2Api;
+const device2 = { listTagNames: () => Promise.resolve(['site']) } as unknown as Device2WithAliases;
 const label = (e: GatewayEvent) => `${e.identity}${e.timestamp % 1000}`;
 
 /** A promise the test resolves by hand. */

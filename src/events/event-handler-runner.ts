@@ -1,9 +1,9 @@
 import type { EventLog, EventSource } from '../core/event-source.js';
 import type { GatewayEvent } from '../core/events.js';
-import type { Device2Api } from '../core/operations.js';
+import type { Device2WithAliases } from '../core/checked-device2.js';
 
 /** The default export of an event handler module. */
-export type EventHandler = (event: GatewayEvent, device2: Device2Api) => unknown;
+export type EventHandler = (event: GatewayEvent, device2: Device2WithAliases) => unknown;
 
 export interface EventHandlerOptions {
   /** Identities whose events are handled at the same time. */
@@ -56,7 +56,7 @@ export class EventHandlerRunner {
 
   constructor(
     private readonly handler: EventHandler,
-    private readonly device2: Device2Api,
+    private readonly device2: Device2WithAliases,
     private readonly log: EventLog,
     options: Partial<EventHandlerOptions> = {},
   ) {
@@ -112,7 +112,11 @@ export class EventHandlerRunner {
       timer = setTimeout(() => resolve('timeout'), this.options.timeoutMs);
     });
     // A handler that throws before its first await rejects like one that rejects later.
-    const running = new Promise<unknown>((resolve) => resolve(this.handler(event, this.device2)));
+    // Its own copy: the event object is shared with the other consumers, which may not have
+    // serialised it yet.
+    const running = new Promise<unknown>((resolve) =>
+      resolve(this.handler(structuredClone(event), this.device2)),
+    );
     try {
       const outcome = await Promise.race([running, timedOut]);
       if (outcome === 'timeout') {
