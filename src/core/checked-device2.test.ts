@@ -30,7 +30,7 @@ describe('the checked Device2 API', () => {
   it('rejects bad parameters with the error naming the parameter, before the use case runs', async () => {
     calls.length = 0;
     const device2 = checkedDevice2(inner);
-    const error = await device2.addIdentityTag({ identity: 'a/b', tags: [] } as never).then(
+    const error = await device2.addIdentityTag({ identity: 'a/b', tags: [] }).then(
       () => undefined,
       (e: unknown) => e,
     );
