@@ -19,7 +19,7 @@ describe('the checked Device2 API', () => {
     const device2 = checkedDevice2(inner);
     await device2.addIdentityTag({ identity: 'a', tags: [{ name: 'site', value: 'north' }] });
     await device2.listTagNames(undefined as never);
-    await device2.addGatewayResource({ alias: 'temp', format: 'number' });
+    await device2.addGatewayResource!({ alias: 'temp', format: 'number' });
     expect(calls).toEqual([
       ['addIdentityTag', { identity: 'a', tags: [{ name: 'site', value: 'north' }] }],
       ['listTagNames', {}],
