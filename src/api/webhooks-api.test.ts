@@ -117,6 +117,26 @@ describe('webhook management', () => {
     );
   });
 
+  it('updates the configured webhook in place, and removes it with its deliveries once unset', async () => {
+    api = await startTestApi();
+    await api.webhooks.configure({ url: 'https://example.com/configured', secret: SECRET });
+    await api.ok('addIdentity', { identity: 'a' });
+    await api.ok('removeIdentity', { identity: 'a' });
+    await vi.waitFor(async () =>
+      expect((await request('GET', '/api/v1/webhooks/config')).body).toMatchObject({ failed: 1 }),
+    );
+    api.clock.advance(1);
+    await api.webhooks.configure({ url: 'https://example.com/moved', secret: SECRET });
+    expect((await request('GET', '/api/v1/webhooks/config')).body).toMatchObject({
+      url: 'https://example.com/moved',
+      created: api.clock.now - 1,
+      failed: 1,
+    });
+    expect(await api.webhooks.configure(undefined)).toEqual({ removed: { pending: 0, failed: 1 } });
+    expect((await request('GET', '/api/v1/webhooks')).body).toEqual({ webhooks: [] });
+    expect(await api.webhooks.configure(undefined)).toEqual({});
+  });
+
   it('refuses unknown event types in the stream filters before the stream starts', async () => {
     api = await startTestApi();
     assertError(await request('GET', '/api/v1/events?type=data_in,reboot'), 400, 'type');

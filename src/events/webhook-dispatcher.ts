@@ -48,8 +48,10 @@ export class WebhookDispatcher implements WebhookDeliveryControl {
 
   /** Reloads are chained, so that two changes in quick succession apply in order. */
   reload(): Promise<void> {
-    this.reloading = this.reloading.then(() => this.applyStoredWebhooks());
-    return this.reloading;
+    const reload = this.reloading.then(() => this.applyStoredWebhooks());
+    // The caller sees a failure; the chain, and a later stop, go on regardless.
+    this.reloading = reload.catch(() => {});
+    return reload;
   }
 
   private async applyStoredWebhooks(): Promise<void> {
