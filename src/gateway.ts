@@ -2,25 +2,35 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { buildApi } from './api/build-api.js';
+import { EventStreamHub } from './api/event-stream.js';
 import { createApiMetrics } from './api/metrics.js';
 import { InProcessBus } from './bus/in-process-bus.js';
 import { resolveAdminToken } from './config/admin-token.js';
 import { envName, flagName, type Config } from './config/config-schema.js';
 import { systemClock, type Clock } from './core/clock.js';
+import { checkedDevice2 } from './core/checked-device2.js';
 import { createDeviceMetrics } from './core/device-metrics.js';
-import { createCore } from './core/device2.js';
 import type { DeviceService } from './core/device-service.js';
-import { closeMqtt, createMqttListeners, listen, type MqttListener } from './mqtt/mqtt-listeners.js';
-import { createMqttBroker } from './mqtt/mqtt-broker.js';
-import type { Aedes } from 'aedes';
+import { createCore } from './core/device2.js';
+import { createEventIds } from './core/event-source.js';
 import type { Device2Api } from './core/operations.js';
-import { createDeviceHttpListeners, ListenerError } from './device-http/device-http-listeners.js';
+import { WebhookService } from './core/webhook-service.js';
+import { EventHandlerRunner } from './events/event-handler-runner.js';
+import { createHttpWebhookTransport } from './events/http-webhook-transport.js';
+import { loadEventHandler } from './events/load-event-handler.js';
+import type { DeliveryOptions } from './events/webhook-delivery.js';
+import { WebhookDispatcher } from './events/webhook-dispatcher.js';
+import { ListenerError } from './config/listener-error.js';
+import { createDeviceHttpListeners } from './device-http/device-http-listeners.js';
+import { createMqttService } from './mqtt/mqtt-service.js';
 import { createSqliteStore } from './storage/sqlite/sqlite-store.js';
 import { packageVersion } from './version.js';
 
 export interface GatewayOptions {
   logger: Logger;
   clock?: Clock;
+  /** Webhook delivery tuning (timeouts, retry schedule); the defaults suit production. */
+  webhookDelivery?: Partial<DeliveryOptions>;
 }
 
 export interface Gateway {
@@ -28,18 +38,15 @@ export interface Gateway {
   devices: DeviceService;
   bus: InProcessBus;
   /** Binds every listener; on failure closes what it opened and throws naming the setting. */
-  start(): Promise<{ apiPort: number; deviceHttpPort: number; deviceHttpsPort?: number }>;
-  /** Stops accepting, lets requests in flight finish, and closes the store. */
+  start(): Promise<Record<string, number | undefined>>;
+  /**
+   * Stops accepting, lets requests in flight finish, ends event streams, lets running event
+   * handler calls finish, writes queued webhook deliveries, and closes the store.
+   */
   stop(): Promise<void>;
 }
 
 export class StartupError extends Error {}
-
-function bindFailure(error: unknown, port: number, host: string): string {
-  return (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
-    ? `port ${port} on ${host} is in use`
-    : `port ${port} on ${host} cannot be bound (${(error as Error).message})`;
-}
 
 function openDataDir(config: Config) {
   try {
@@ -54,7 +61,10 @@ function openDataDir(config: Config) {
 }
 
 /** The composition root: the one place that builds and wires every part of the gateway. */
-export function createGateway(config: Config, { logger, clock = systemClock }: GatewayOptions): Gateway {
+export function createGateway(
+  config: Config,
+  { logger, clock = systemClock, webhookDelivery }: GatewayOptions,
+): Gateway {
   const { store, admin } = openDataDir(config);
   if (admin.generated) {
     logger.info(
@@ -71,36 +81,72 @@ export function createGateway(config: Config, { logger, clock = systemClock }: G
     connectedCount: () => devices.connectedCount(),
     onError: (err) => logger.error({ err }, 'device metrics flush failed'),
   });
-  const activity = deviceMetrics.recorder;
   const { device2, devices } = createCore({ store, events: bus, clock, metrics: deviceMetrics });
-  const metrics = createApiMetrics(async () => (await device2.countIdentities({})).count);
-  const api = buildApi({ device2, adminToken: admin.token, metrics, logger, version: packageVersion() });
   const deviceHttp = createDeviceHttpListeners({ config, devices, clock, logger });
-
-  let mqtt: { broker: Aedes; listeners: MqttListener[] } | undefined;
+  const mqtt = createMqttService({ config, devices, activity: deviceMetrics.recorder, logger });
+  const eventIds = createEventIds();
+  const dispatcher = new WebhookDispatcher({
+    source: bus,
+    ids: eventIds,
+    store: store.webhooks,
+    transport: createHttpWebhookTransport(`fleetgate/${packageVersion()}`),
+    clock,
+    log: logger.child({ component: 'webhooks' }),
+    ...(webhookDelivery && { options: webhookDelivery }),
+  });
+  const webhooks = new WebhookService({ store: store.webhooks, control: dispatcher, clock });
+  const eventStream = new EventStreamHub(bus, eventIds, logger.child({ component: 'event-stream' }));
+  const metrics = createApiMetrics(async () => (await device2.countIdentities({})).count);
+  const api = buildApi({
+    device2,
+    webhooks,
+    eventStream,
+    adminToken: admin.token,
+    metrics,
+    logger,
+    version: packageVersion(),
+  });
+  let eventHandler: EventHandlerRunner | undefined;
 
   async function stop(): Promise<void> {
     // Device writes in flight finish (and long-polls end) before the store closes.
-    await Promise.all([
-      mqtt ? closeMqtt(mqtt.broker, mqtt.listeners) : undefined,
-      api.close(),
-      deviceHttp.stop(),
-    ]);
+    await Promise.all([api.close(), deviceHttp.stop(), mqtt.stop()]);
+    await eventHandler?.stop();
     await deviceMetrics.stop();
+    // Before the store closes: the deliveries of the last events are written to the outbox.
+    await dispatcher.stop();
     await store.close();
   }
 
-  /** Binds one device listener, or stops everything and throws naming its setting. */
-  async function bind(listener: MqttListener, key: 'mqttPort' | 'mqttsPort'): Promise<void> {
-    try {
-      const port = await listen(listener, config.bind);
-      logger.info({ listener: listener.name, port }, 'listening');
-    } catch (error) {
-      await stop();
-      throw new StartupError(
-        `${envName(key)} (${flagName(key)}): ${bindFailure(error, config[key], config.bind)}`,
+  /** Starts what consumes events, so that nothing published once the API listens is missed. */
+  async function startEventConsumers(): Promise<void> {
+    const { removed } = await webhooks.configure(
+      config.webhookUrl !== undefined && config.webhookSecret !== undefined
+        ? { url: config.webhookUrl, secret: config.webhookSecret }
+        : undefined,
+    );
+    if (removed) {
+      logger.warn(
+        removed,
+        `the webhook of ${envName('webhookUrl')} is no longer configured: removed with its deliveries`,
       );
     }
+    if (config.eventHandler === undefined) return;
+    let handler;
+    try {
+      handler = await loadEventHandler(config.eventHandler);
+    } catch (error) {
+      throw new StartupError(
+        `${envName('eventHandler')} (${flagName('eventHandler')}): ${(error as Error).message}`,
+      );
+    }
+    eventHandler = new EventHandlerRunner(
+      handler,
+      checkedDevice2(device2),
+      logger.child({ component: 'event-handler' }),
+    );
+    eventHandler.start(bus);
+    logger.info({ module: config.eventHandler }, 'event handler loaded');
   }
 
   return {
@@ -109,47 +155,33 @@ export function createGateway(config: Config, { logger, clock = systemClock }: G
     bus,
     async start() {
       try {
+        await startEventConsumers();
+      } catch (error) {
+        await stop();
+        throw error;
+      }
+      try {
         await api.listen({ port: config.apiPort, host: config.bind });
       } catch (error) {
         await stop();
+        const reason =
+          (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
+            ? 'is in use'
+            : `cannot be bound (${(error as Error).message})`;
         throw new StartupError(
-          `${envName('apiPort')} (${flagName('apiPort')}): ${bindFailure(error, config.apiPort, config.bind)}`,
+          `${envName('apiPort')} (${flagName('apiPort')}): port ${config.apiPort} on ${config.bind} ${reason}`,
         );
       }
-      deviceMetrics.start();
       const address = api.server.address();
       const apiPort = typeof address === 'object' && address ? address.port : config.apiPort;
       logger.info({ listener: 'api', port: apiPort }, 'listening');
-      let devicePorts;
+      deviceMetrics.start();
       try {
-        devicePorts = await deviceHttp.start();
+        return { apiPort, ...(await deviceHttp.start()), ...(await mqtt.start()) };
       } catch (error) {
         await stop();
         throw error instanceof ListenerError ? new StartupError(error.message) : error;
       }
-      const broker = await createMqttBroker({ devices, activity, logger });
-      let listeners: MqttListener[];
-      try {
-        listeners = createMqttListeners(broker, {
-          bind: config.bind,
-          mqttPort: config.mqttPort,
-          mqttsPort: config.mqttsPort,
-          tls:
-            config.tlsCert && config.tlsKey
-              ? { certFile: config.tlsCert, keyFile: config.tlsKey }
-              : undefined,
-        });
-      } catch (error) {
-        await new Promise<void>((resolve) => broker.close(() => resolve()));
-        await stop();
-        throw new StartupError(
-          `${envName('tlsCert')} (${flagName('tlsCert')}): cannot use the certificate and key (${(error as Error).message})`,
-        );
-      }
-      mqtt = { broker, listeners };
-      for (const listener of listeners)
-        await bind(listener, listener.name === 'mqtt' ? 'mqttPort' : 'mqttsPort');
-      return { apiPort, ...devicePorts };
     },
     stop,
   };

@@ -35,6 +35,9 @@ async function serve(argv: string[]): Promise<void> {
     process.stderr.write(`fleetgate: ${error.message}\n`);
     process.exit(2);
   }
+  // An event handler module may start work it does not await; if that fails, the rejection has
+  // no one to catch it, and Node's default would end the whole gateway. It is logged instead.
+  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
   let gateway;
   try {
     gateway = createGateway(config, { logger });

@@ -15,13 +15,19 @@ import {
   type OperationName,
 } from '../core/operations.js';
 import { compileValidator } from '../core/validate.js';
+import type { WebhookService } from '../core/webhook-service.js';
 import { errorReply } from './error-status.js';
+import type { EventStreamHub } from './event-stream.js';
+import { registerEventStreamRoute } from './event-stream-route.js';
 import type { ApiMetrics } from './metrics.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { acceptJsonBodies } from './request-body.js';
+import { registerWebhookRoutes } from './webhook-routes.js';
 
 export interface ApiDeps {
   device2: Device2Api;
+  webhooks: WebhookService;
+  eventStream: EventStreamHub;
   adminToken: string;
   metrics: ApiMetrics;
   logger: FastifyBaseLogger;
@@ -63,6 +69,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   let closing = false;
   app.addHook('preClose', (done) => {
     closing = true;
+    // Event streams never end by themselves: the server would wait for them forever.
+    deps.eventStream.closeAll();
     done();
   });
   app.addHook('onRequest', (_request, reply, done) => {
@@ -118,9 +126,9 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   const openapi = JSON.stringify(buildOpenApiDocument(deps.version));
   app.get('/api/v1/openapi.json', (_request, reply) => reply.type('application/json').send(openapi));
 
-  void app.register((device2Routes, _options, registered) => {
+  void app.register((authenticated, _options, registered) => {
     const expected = digest(deps.adminToken);
-    device2Routes.addHook('onRequest', (request, _reply, done) => {
+    authenticated.addHook('onRequest', (request, _reply, done) => {
       // The auth scheme is case-insensitive (RFC 9110 §11.1); the token is compared by digest so
       // that neither its length nor its content leaks through timing.
       const given = /^bearer +(.+?) *$/i.exec(request.headers.authorization ?? '')?.[1];
@@ -131,7 +139,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       }
       done();
     });
-    device2Routes.addHook('onResponse', (request, reply, done) => {
+    authenticated.addHook('onResponse', (request, reply, done) => {
       const operation = (request.routeOptions.config as { operation?: string }).operation ?? 'unknown';
       deps.metrics.observe(operation, reply.statusCode, reply.elapsedTime / 1000);
       done();
@@ -143,7 +151,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     for (const [path, name] of routes) {
       const spec = operations[name];
       const call = deps.device2[name] as (params: unknown) => Promise<unknown>;
-      device2Routes.post(`/api/v1/device2/${path}`, {
+      authenticated.post(`/api/v1/device2/${path}`, {
         config: { operation: name },
         schema: { body: spec.params, ...('result' in spec && { response: { 200: spec.result } }) },
         handler: async (request, reply) => {
@@ -153,6 +161,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
         },
       });
     }
+    registerWebhookRoutes(authenticated, deps.webhooks);
+    registerEventStreamRoute(authenticated, deps.eventStream);
     registered();
   });
   return app;

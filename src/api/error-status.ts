@@ -11,6 +11,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   ALREADY_EXISTS: 409,
   NOT_SETTABLE: 409,
   IDENTITY_SPACE_EXHAUSTED: 409,
+  MANAGED_BY_CONFIG: 409,
 };
 
 export interface ErrorReply {

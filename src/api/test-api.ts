@@ -1,15 +1,22 @@
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
+import { InProcessBus } from '../bus/in-process-bus.js';
 import type { Clock } from '../core/clock.js';
 import { createDeviceMetrics, type DeviceMetrics, type Scheduler } from '../core/device-metrics.js';
 import { createDevice2 } from '../core/device2.js';
+import { createEventIds } from '../core/event-source.js';
 import type { GatewayEvent } from '../core/events.js';
 import type { OperationName, OperationParams, OperationResult } from '../core/operations.js';
 import { operations } from '../core/operations.js';
 import type { Store } from '../core/ports.js';
+import type { WebhookTransport } from '../core/webhook-ports.js';
+import { WebhookService } from '../core/webhook-service.js';
+import type { DeliveryOptions } from '../events/webhook-delivery.js';
+import { WebhookDispatcher } from '../events/webhook-dispatcher.js';
 import { createSqliteStore } from '../storage/sqlite/sqlite-store.js';
 import { buildApi } from './build-api.js';
+import { EventStreamHub } from './event-stream.js';
 import { createApiMetrics } from './metrics.js';
 
 /*
@@ -63,6 +70,7 @@ export interface TestApi {
   deviceMetrics: DeviceMetrics;
   /** Every event the core published, in order. */
   events: GatewayEvent[];
+  webhooks: WebhookService;
   /** POSTs `body` (serialised unless already a string) to an operation with the admin token. */
   call(operation: string, body?: unknown, headers?: Record<string, string>): Promise<ApiReply>;
   /** Calls an operation that must succeed with its documented status, and returns its answer. */
@@ -81,8 +89,15 @@ function parse(text: string): unknown {
   }
 }
 
+/** Refuses every webhook delivery: API tests have no receiver. */
+const noReceiver: WebhookTransport = {
+  post: () => Promise.resolve({ ok: false, error: 'no receiver in API tests' }),
+};
+
 export interface TestApiOptions {
   bodyLimit?: number;
+  webhookTransport?: WebhookTransport;
+  webhookDelivery?: Partial<DeliveryOptions>;
   /** The connected gauge of the device metrics (0 unless given). */
   connectedCount?: () => number;
   /** Timer of the device metrics; by default none runs (getDeviceMetrics flushes anyway). */
@@ -97,26 +112,41 @@ export async function startTestApi({
   const store = createSqliteStore(':memory:');
   const clock = new FakeClock();
   const events: GatewayEvent[] = [];
+  const logger = pino({ level: 'silent' });
+  const bus = new InProcessBus(() => {});
+  bus.subscribe((event) => events.push(event));
   const deviceMetrics = createDeviceMetrics({
     store: store.deviceMetrics,
     clock,
     connectedCount: connectedCount ?? (() => 0),
     scheduler: scheduler ?? (() => () => {}),
   });
-  const device2 = createDevice2({
-    store,
-    events: { publish: (event) => events.push(event) },
+  const device2 = createDevice2({ store, events: bus, clock, metrics: deviceMetrics });
+  const ids = createEventIds();
+  const dispatcher = new WebhookDispatcher({
+    source: bus,
+    ids,
+    store: store.webhooks,
+    transport: options.webhookTransport ?? noReceiver,
     clock,
-    metrics: deviceMetrics,
+    log: logger,
+    options: {
+      retry: { maxAttempts: 1, firstDelayMs: 1, factor: 1, maxDelayMs: 1 },
+      ...options.webhookDelivery,
+    },
   });
+  const webhooks = new WebhookService({ store: store.webhooks, control: dispatcher, clock });
+  await dispatcher.start();
   const metrics = createApiMetrics(async () => (await device2.countIdentities({})).count);
   const app = buildApi({
     device2,
+    webhooks,
+    eventStream: new EventStreamHub(bus, ids, logger),
     adminToken: ADMIN_TOKEN,
     metrics,
-    logger: pino({ level: 'silent' }),
+    logger,
     version: '0.0.0-test',
-    ...options,
+    ...(options.bodyLimit !== undefined && { bodyLimit: options.bodyLimit }),
   });
   await app.ready();
 
@@ -168,12 +198,14 @@ export async function startTestApi({
     clock,
     deviceMetrics,
     events,
+    webhooks,
     call,
     ok,
     dump,
     async close() {
       await app.close();
       await deviceMetrics.stop();
+      await dispatcher.stop();
       await store.close();
     },
   };

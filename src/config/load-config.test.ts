@@ -87,4 +87,47 @@ describe('loadConfig', () => {
       'FLEETGATE_WEBHOOK_URL (--webhook-url): is not a valid URL',
     );
   });
+
+  it('takes a webhook URL with its secret, in the environment or as flags', () => {
+    const secret = 'secret-0123456789';
+    expect(
+      loadConfig({ FLEETGATE_WEBHOOK_URL: 'https://example.com/hook', FLEETGATE_WEBHOOK_SECRET: secret }),
+    ).toMatchObject({
+      webhookUrl: 'https://example.com/hook',
+      webhookSecret: secret,
+    });
+    expect(
+      loadConfig({}, ['--webhook-url', 'http://127.0.0.1:9000/', '--webhook-secret', secret]),
+    ).toMatchObject({
+      webhookUrl: 'http://127.0.0.1:9000/',
+    });
+  });
+
+  it('refuses a webhook URL of another scheme, without a secret, or with a short secret', () => {
+    const secret = 'secret-0123456789';
+    expect(
+      problems({ FLEETGATE_WEBHOOK_URL: 'ftp://example.com/x', FLEETGATE_WEBHOOK_SECRET: secret }),
+    ).toEqual(['FLEETGATE_WEBHOOK_URL (--webhook-url): must be an http:// or https:// URL']);
+    expect(problems({ FLEETGATE_WEBHOOK_URL: 'https://example.com/x' })).toEqual([
+      expect.stringMatching(
+        /^FLEETGATE_WEBHOOK_SECRET \(--webhook-secret\): required with FLEETGATE_WEBHOOK_URL/,
+      ),
+    ]);
+    expect(problems({ FLEETGATE_WEBHOOK_SECRET: secret })).toEqual([
+      expect.stringMatching(/^FLEETGATE_WEBHOOK_SECRET .*only meaningful with FLEETGATE_WEBHOOK_URL/),
+    ]);
+    expect(
+      problems({ FLEETGATE_WEBHOOK_URL: 'https://example.com/x', FLEETGATE_WEBHOOK_SECRET: 'short' }),
+    ).toEqual(['FLEETGATE_WEBHOOK_SECRET (--webhook-secret): must have at least 16 characters']);
+  });
+
+  it('takes a readable event handler path, and names the setting when it is not', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetgate-config-'));
+    const handler = join(dir, 'handler.mjs');
+    writeFileSync(handler, 'export default async function () {}');
+    expect(loadConfig({ FLEETGATE_EVENT_HANDLER: handler })).toMatchObject({ eventHandler: handler });
+    expect(problems({}, ['--event-handler', join(dir, 'missing.mjs')])).toEqual([
+      expect.stringMatching(/^FLEETGATE_EVENT_HANDLER \(--event-handler\): cannot read/),
+    ]);
+  });
 });

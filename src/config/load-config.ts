@@ -1,6 +1,8 @@
 import { accessSync, constants } from 'node:fs';
 import { isIP } from 'node:net';
 import { Value } from '@sinclair/typebox/value';
+import { MIN_WEBHOOK_SECRET_LENGTH } from '../core/schemas/webhook.js';
+import { webhookUrlProblem } from '../core/webhook-service.js';
 import { ConfigSchema, envName, flagName, type Config, type ConfigKey } from './config-schema.js';
 
 export class ConfigError extends Error {
@@ -19,9 +21,6 @@ const label = (key: string) => `${envName(key)} (${flagName(key)})`;
 const NOT_YET_SUPPORTED: Partial<Record<ConfigKey, string>> = {
   databaseUrl: 'the PostgreSQL backend is not part of this build yet',
   natsUrl: 'clustering over NATS is not part of this build yet',
-  eventHandler: 'event handler modules are not part of this build yet',
-  webhookUrl: 'webhooks are not part of this build yet',
-  webhookSecret: 'webhooks are not part of this build yet',
 };
 
 function parseFlags(argv: string[], raw: Record<string, string>, problems: string[]): void {
@@ -50,6 +49,26 @@ function checkUrl(config: Config, key: ConfigKey, protocols: string[], problems:
   } catch {
     problems.push(`${label(key)}: is not a valid URL`);
   }
+}
+
+/**
+ * Deliveries are always signed (CONTRACT §4): a webhook URL without a secret is refused, as
+ * anyone who learnt the URL could otherwise post forged events to the receiver.
+ */
+function checkWebhook(config: Config, problems: string[]): void {
+  const { webhookUrl, webhookSecret } = config;
+  if (webhookUrl !== undefined) {
+    const problem = webhookUrlProblem(webhookUrl);
+    if (problem) problems.push(`${label('webhookUrl')}: ${problem}`);
+    if (webhookSecret === undefined)
+      problems.push(
+        `${label('webhookSecret')}: required with ${label('webhookUrl')} (deliveries are signed)`,
+      );
+  } else if (webhookSecret !== undefined) {
+    problems.push(`${label('webhookSecret')}: only meaningful with ${label('webhookUrl')}`);
+  }
+  if (webhookSecret !== undefined && webhookSecret.length < MIN_WEBHOOK_SECRET_LENGTH)
+    problems.push(`${label('webhookSecret')}: must have at least ${MIN_WEBHOOK_SECRET_LENGTH} characters`);
 }
 
 function checkReadable(config: Config, key: ConfigKey, problems: string[]): void {
@@ -96,7 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): Config 
   checkReadable(config, 'eventHandler', problems);
   checkUrl(config, 'databaseUrl', ['postgres:', 'postgresql:'], problems);
   checkUrl(config, 'natsUrl', ['nats:', 'tls:'], problems);
-  checkUrl(config, 'webhookUrl', ['http:', 'https:'], problems);
+  checkWebhook(config, problems);
   for (const [key, reason] of Object.entries(NOT_YET_SUPPORTED)) {
     if (config[key as ConfigKey] !== undefined) problems.push(`${label(key)}: ${reason}`);
   }

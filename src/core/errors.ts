@@ -10,7 +10,8 @@ export type ErrorCode =
   | 'IDENTITY_SPACE_EXHAUSTED'
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
-  | 'UNKNOWN_OPERATION';
+  | 'UNKNOWN_OPERATION'
+  | 'MANAGED_BY_CONFIG';
 
 export class GatewayError extends Error {
   readonly code: ErrorCode;

@@ -4,6 +4,7 @@ import type { AuthType, IdentityPermission } from './schemas/identity.js';
 import type { DeviceMetricsStore } from './device-metrics-ports.js';
 import type { ResourceDefinition } from './schemas/resource.js';
 import type { GatewaySettings } from './schemas/settings.js';
+import type { WebhookStore } from './webhook-ports.js';
 
 /**
  * Storage ports. Every method is atomic on its own: an adapter runs it in one transaction, so a
@@ -154,6 +155,8 @@ export interface Store {
   devices: DeviceIdentityStore;
   ingest: IngestStore;
   deviceMetrics: DeviceMetricsStore;
+  /** Webhooks and their delivery outbox (core/webhook-ports.ts). */
+  webhooks: WebhookStore;
   /** Flushes and releases everything; no method may be called afterwards. */
   close(): Promise<void>;
 }

@@ -3,6 +3,7 @@ import { createSecureContext } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { envName, flagName, type Config, type ConfigKey } from '../config/config-schema.js';
+import { ListenerError } from '../config/listener-error.js';
 import type { Clock } from '../core/clock.js';
 import type { DeviceService } from '../core/device-service.js';
 import { buildDeviceHttp } from './build-device-http.js';
@@ -20,9 +21,6 @@ export interface DeviceHttpListeners {
   /** Stops accepting, ends long-polls, and resolves once the requests in flight are answered. */
   stop(): Promise<void>;
 }
-
-/** A listener that could not start; the message names the setting at fault. */
-export class ListenerError extends Error {}
 
 const label = (key: ConfigKey) => `${envName(key)} (${flagName(key)})`;
 

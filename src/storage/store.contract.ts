@@ -4,6 +4,7 @@ import type { IdentityQuery, NewIdentity, OrderKey, Store } from '../core/ports.
 import { HOUR, newIdentity, NOW, rejection } from './contract-fixtures.js';
 import { describeDeviceMetricsContract } from './device-metrics.contract.js';
 import { describeResourceAndSettingsContract } from './resource-settings.contract.js';
+import { describeWebhookStoreContract } from './webhook-store.contract.js';
 
 /**
  * The executable specification of the storage ports. Every adapter runs it with one line;
@@ -276,4 +277,5 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
 
   describeResourceAndSettingsContract(name, makeStore);
   describeDeviceMetricsContract(name, makeStore);
+  describeWebhookStoreContract(name, makeStore);
 }

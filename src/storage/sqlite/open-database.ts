@@ -3,6 +3,7 @@ import { sql as registry } from './migrations/001-registry.js';
 import { sql as registryIndexes } from './migrations/002-registry-indexes.js';
 import { sql as samples } from './migrations/003-samples.js';
 import { sql as deviceMetrics } from './migrations/004-device-metrics.js';
+import { sql as webhooks } from './migrations/005-webhooks.js';
 
 type Db = Database.Database;
 
@@ -22,6 +23,7 @@ const migrations: Migration[] = [
   { version: 2, name: 'registry-indexes', sql: registryIndexes },
   { version: 3, name: 'samples', sql: samples },
   { version: 4, name: 'device-metrics', sql: deviceMetrics },
+  { version: 5, name: 'webhooks', sql: webhooks },
 ];
 
 export function migrate(db: Db, list: Migration[] = migrations): void {

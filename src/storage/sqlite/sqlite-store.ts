@@ -8,6 +8,7 @@ import { createSqliteIdentityStore } from './identity-store.js';
 import { openDatabase } from './open-database.js';
 import { createSqliteResourceStore } from './resource-store.js';
 import { createSqliteSettingsStore } from './settings-store.js';
+import { createSqliteWebhookStore } from './webhook-store.js';
 
 /** The embedded default backend: one SQLite file (or ':memory:' for tests). */
 export function createSqliteStore(path: string): Store {
@@ -24,6 +25,7 @@ export function createSqliteStore(path: string): Store {
     devices: createSqliteDeviceIdentityStore(db),
     ingest,
     deviceMetrics: createSqliteDeviceMetricsStore(db),
+    webhooks: createSqliteWebhookStore(db, groupCommit),
     async close() {
       if (db.open) {
         groupCommit.flush();

@@ -1,0 +1,120 @@
+import { describe, expect, it, vi } from 'vitest';
+import { createEventIds } from '../core/event-source.js';
+import { event, ManualSource, MemoryLog } from '../events/test-events.js';
+import { EventStreamHub, type EventStreamOptions, type StreamClient } from './event-stream.js';
+
+/** A client that reads nothing until told: its backlog is what it was sent. */
+class FakeClient implements StreamClient {
+  text = '';
+  backlogBytes = 0;
+  ended = false;
+  destroyed = false;
+  constructor(
+    readonly types: ReadonlySet<string> | null = null,
+    readonly identities: ReadonlySet<string> | null = null,
+    private readonly reads = true,
+  ) {}
+  backlog() {
+    return this.backlogBytes;
+  }
+  write(chunk: string) {
+    this.text += chunk;
+    if (!this.reads) this.backlogBytes += Buffer.byteLength(chunk);
+  }
+  end() {
+    this.ended = true;
+  }
+  destroy() {
+    this.destroyed = true;
+  }
+  /** `type:identity` of each event received, in order. */
+  events(): string[] {
+    return [...this.text.matchAll(/^data: (.*)$/gm)].map((m) => {
+      const e = JSON.parse(m[1]!) as { type: string; identity: string };
+      return `${e.type}:${e.identity}`;
+    });
+  }
+}
+
+function hub(options: Partial<EventStreamOptions> = {}) {
+  const source = new ManualSource();
+  const log = new MemoryLog();
+  return {
+    source,
+    log,
+    hub: new EventStreamHub(
+      source,
+      createEventIds(() => 'id-1'),
+      log,
+      options,
+    ),
+  };
+}
+
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('the event stream hub', () => {
+  it('sends each event as id, event and data lines, to the clients whose filters it passes', async () => {
+    const { source, hub: streams } = hub();
+    const all = new FakeClient();
+    const deletions = new FakeClient(new Set(['deleted']));
+    const ofB = new FakeClient(null, new Set(['b']));
+    for (const client of [all, deletions, ofB]) streams.add(client);
+    source.publish(event('a', 1));
+    source.publish(event('b', 2, 'deleted'));
+    await nextTurn();
+    expect(all.text).toBe(
+      `id: id-1\nevent: data_in\ndata: ${JSON.stringify(event('a', 1))}\n\n` +
+        `id: id-1\nevent: deleted\ndata: ${JSON.stringify(event('b', 2, 'deleted'))}\n\n`,
+    );
+    expect(deletions.events()).toEqual(['deleted:b']);
+    expect(ofB.events()).toEqual(['deleted:b']);
+  });
+
+  it('subscribes to events only while a client is connected', () => {
+    const { source, hub: streams } = hub();
+    expect(source.subscribers).toBe(0);
+    const remove = streams.add(new FakeClient());
+    expect(source.subscribers).toBe(1);
+    remove();
+    expect(source.subscribers).toBe(0);
+  });
+
+  it('disconnects a client that does not read once it is too far behind, and serves the others', async () => {
+    const { source, log, hub: streams } = hub({ maxBacklogBytes: 2_000 });
+    const stuck = new FakeClient(null, null, false);
+    const reading = new FakeClient();
+    streams.add(stuck);
+    streams.add(reading);
+    for (let n = 0; n < 50; n++) {
+      source.publish(event('a', n));
+      await nextTurn();
+    }
+    expect(stuck.destroyed).toBe(true);
+    expect(stuck.backlogBytes).toBeLessThanOrEqual(2_000);
+    expect(reading.events()).toHaveLength(50);
+    expect(streams.size).toBe(1);
+    expect(log.entries).toContainEqual(expect.objectContaining({ level: 'warn' }));
+  });
+
+  it('sends a heartbeat comment to idle clients', async () => {
+    const { hub: streams } = hub({ heartbeatMs: 10 });
+    const client = new FakeClient();
+    const remove = streams.add(client);
+    await vi.waitFor(() => expect(client.text).toContain(': heartbeat\n\n'));
+    remove();
+  });
+
+  it('ends every stream at close and refuses new ones', () => {
+    const { source, hub: streams } = hub();
+    const client = new FakeClient();
+    streams.add(client);
+    streams.closeAll();
+    expect(client.ended).toBe(true);
+    expect(source.subscribers).toBe(0);
+    const late = new FakeClient();
+    streams.add(late);
+    expect(late.ended).toBe(true);
+    expect(streams.size).toBe(0);
+  });
+});
