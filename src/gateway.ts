@@ -78,7 +78,7 @@ export function createGateway(
   const deviceMetrics = createDeviceMetrics({
     store: store.deviceMetrics,
     clock,
-    connectedCount: () => devices.connectedCount(),
+    connectedCount: () => devices.connectedDevices(),
     onError: (err) => logger.error({ err }, 'device metrics flush failed'),
   });
   const { device2, devices } = createCore({ store, events: bus, clock, metrics: deviceMetrics });

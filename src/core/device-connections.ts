@@ -47,7 +47,12 @@ export class DeviceConnections {
     return true;
   }
 
-  /** Connections open right now, for the `connected` device metric. */
+  /** Devices (identities) with at least one connection open, for the `connected` device metric. */
+  connectedDevices(): number {
+    return this.links.size;
+  }
+
+  /** Connections open right now. */
   count(): number {
     return this.total;
   }

@@ -261,6 +261,11 @@ export class DeviceService {
     return this.deps.connections.count();
   }
 
+  /** The number of devices with a connection open in this process. */
+  connectedDevices(): number {
+    return this.deps.connections.connectedDevices();
+  }
+
   private event(type: 'connect' | 'disconnect', identity: string, ctx: ConnectionContext, at: number): void {
     this.deps.events.publish({
       type,

@@ -58,6 +58,10 @@ export interface MqttBrokerDeps {
   devices: DeviceService;
   activity: DeviceMetricsRecorder;
   logger: Logger;
+  /** How long a connection may go without sending CONNECT (ms). */
+  connectTimeoutMs?: number;
+  /** How long a device that stopped reading may hold deliveries to it before it is dropped (ms). */
+  drainTimeoutMs?: number;
 }
 
 /**
@@ -65,7 +69,13 @@ export interface MqttBrokerDeps {
  * gives the CONNACK, authorizePublish holds the PUBACK until the data is durable, and set values
  * go straight to the device with client.publish (devices never subscribe; CONTRACT §3).
  */
-export async function createMqttBroker({ devices, activity, logger }: MqttBrokerDeps): Promise<Aedes> {
+export async function createMqttBroker({
+  devices,
+  activity,
+  logger,
+  connectTimeoutMs = 10_000,
+  drainTimeoutMs = 10_000,
+}: MqttBrokerDeps): Promise<Aedes> {
   const sessions = new WeakMap<Client, Session>();
   const refusedAtConnect = new WeakSet<Client>();
 
@@ -92,7 +102,9 @@ export async function createMqttBroker({ devices, activity, logger }: MqttBroker
 
   const broker = await Aedes.createBroker({
     // A stalled device must not hold deliveries to it for long.
-    drainTimeout: 10_000,
+    drainTimeout: drainTimeoutMs,
+    // A socket that never sends CONNECT (a scanner, a stalled client) holds a slot until then.
+    connectTimeout: connectTimeoutMs,
     maxClientsIdLength: 128,
     authenticate(client, username, password, done) {
       const ctx = contextOf(client);

@@ -24,7 +24,13 @@ export interface RecordedActivity {
   reason: string | undefined;
 }
 
-export async function startMqttGateway(options: { tls?: { certFile: string; keyFile: string } } = {}) {
+export async function startMqttGateway(
+  options: {
+    tls?: { certFile: string; keyFile: string };
+    connectTimeoutMs?: number;
+    drainTimeoutMs?: number;
+  } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), 'fleetgate-mqtt-'));
   const file = join(dir, 'fleetgate.db');
   const store = createSqliteStore(file);
@@ -51,7 +57,13 @@ export async function startMqttGateway(options: { tls?: { certFile: string; keyF
     metrics: { recorder, query: (params) => metrics.query(params) },
   });
   const logger = pino({ level: 'silent' });
-  const broker = await createMqttBroker({ devices, activity: recorder, logger });
+  const broker = await createMqttBroker({
+    devices,
+    activity: recorder,
+    logger,
+    connectTimeoutMs: options.connectTimeoutMs,
+    drainTimeoutMs: options.drainTimeoutMs,
+  });
   const listeners = createMqttListeners(broker, {
     bind: '127.0.0.1',
     mqttPort: 0,
