@@ -197,7 +197,8 @@ export class DeviceService {
   private async checkPublishAs(device: AuthenticatedDevice, target: string): Promise<void> {
     const settings = await this.deps.settings.get();
     if (settings.permission.gateway.includes(device.identity)) return;
-    // Read afresh: a permission withdrawn through the API applies to the next publish.
+    // Not the session's copy: a permission withdrawn through the API (which clears the credential
+    // cache) applies to the next publish.
     const current = await this.deps.devices.byIdentity(device.identity);
     if (current?.permission.publish_as?.identities.includes(target)) return;
     throw forbidden('forbidden_topic', `identity "${device.identity}" may not publish as "${target}"`);

@@ -1,6 +1,7 @@
 import type { Clock } from './clock.js';
 import type { DeviceMetrics } from './device-metrics.js';
 import type { EventPublisher } from './events.js';
+import { CredentialCache } from './credential-cache.js';
 import { DeviceAuth } from './device-auth.js';
 import { DeviceConnections } from './device-connections.js';
 import { DeviceService } from './device-service.js';
@@ -45,10 +46,11 @@ export function createCore({ store, events, clock, metrics }: Device2Deps): Core
   const state = new StateService(store.identities, catalog, events, clock, (identity, values) =>
     connections.setValuesChanged(identity, values),
   );
-  const auth = new DeviceAuth(store.devices, store.identities, settings, events, activity, clock);
+  const credentials = new CredentialCache(store.devices, clock);
+  const auth = new DeviceAuth(credentials, store.identities, settings, events, activity, clock);
   const devices = new DeviceService(auth, {
     identities: store.identities,
-    devices: store.devices,
+    devices: credentials,
     ingest: store.ingest,
     resources: catalog,
     settings,
@@ -68,15 +70,18 @@ export function createCore({ store, events, clock, metrics }: Device2Deps): Core
     updateIdentity: async (p) => {
       await identities.update(p);
       // Locking, or new credentials ("revoke the device's keys"), ends the device's connections.
+      credentials.forget(p.identity);
       if (p.locked === true || p.auth !== undefined) connections.closeAll(p.identity, 'credentials changed');
     },
     removeIdentity: async (p) => {
       await identities.remove(p.identity);
+      credentials.forget(p.identity);
       connections.closeAll(p.identity, 'identity deleted');
       events.publish(deletedEvent(p.identity, clock));
     },
     removeIdentities: async (p) => {
       for (const identity of await identities.removeMany(p.identities)) {
+        credentials.forget(identity);
         connections.closeAll(identity, 'identity deleted');
         events.publish(deletedEvent(identity, clock));
       }
@@ -88,7 +93,10 @@ export function createCore({ store, events, clock, metrics }: Device2Deps): Core
     listTagNames: () => tags.names(),
     removeIdentityTag: (p) => tags.remove(p.identity, p.name, p.value),
     getIdentityPermission: (p) => tags.permission(p.identity),
-    updateIdentityPermission: (p) => tags.updatePermission(p.identity, p.permission),
+    updateIdentityPermission: async (p) => {
+      await tags.updatePermission(p.identity, p.permission);
+      credentials.forget(p.identity);
+    },
     addResource: (p) => resources.add(p),
     getGatewayResource: (p) => resources.get(p.alias),
     getGatewayResourceList: () => resources.list(),
