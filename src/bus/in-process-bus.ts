@@ -13,6 +13,10 @@ export class InProcessBus implements EventPublisher {
     return () => this.handlers.delete(handler);
   }
 
+  listened(): boolean {
+    return this.handlers.size > 0;
+  }
+
   publish(event: GatewayEvent): void {
     for (const handler of this.handlers) {
       try {

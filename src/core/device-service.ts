@@ -114,20 +114,23 @@ export class DeviceService {
     records: PublishRecord[],
     payloadBytes: number,
     as?: string,
-  ): Promise<string[]> {
-    const { activity } = this.deps;
+  ): Promise<void> {
+    const { activity, events } = this.deps;
     const identity = as ?? device.identity;
     try {
       if (identity !== device.identity) await this.checkPublishAs(device, identity);
       const definitions = await this.deps.resources.list();
       const now = this.stamp();
+      // This is the hot path (tens of thousands of publishes a second): the event's objects are
+      // only built when someone listens, and one record needs no de-duplication of its state.
+      const listened = events.listened?.() ?? true;
       const samples: Sample[] = [];
-      const latest = new Map<string, StateWrite>();
+      const state: StateWrite[] = [];
       const payload: { timestamp: number; values: Record<string, ResourceValue> }[] = [];
       let valueCount = 0;
       for (const record of records) {
         const timestamp = record.timestamp === undefined ? now : checkTimestamp(record.timestamp, now);
-        const values: Record<string, ResourceValue> = {};
+        const values: Record<string, ResourceValue> | undefined = listened ? {} : undefined;
         for (const alias in record.values) {
           // As a key of the event payload it would replace the object's prototype.
           if (alias === '__proto__') throw invalidParameter(alias, 'is not a resource alias');
@@ -142,41 +145,38 @@ export class DeviceService {
               Buffer.byteLength(raw) > MAX_STRING_VALUE_BYTES
             )
               throw invalidParameter(alias, `values are limited to ${MAX_STRING_VALUE_BYTES} bytes`);
-            values[alias] = raw;
+            if (values) values[alias] = raw;
             continue;
           }
           const value = conformValue(definition, raw, alias);
-          values[alias] = value;
+          if (values) values[alias] = value;
           samples.push({ resource: alias, timestamp, value });
-          const previous = latest.get(alias);
-          if (!previous || previous.timestamp <= timestamp)
-            latest.set(alias, { resource: alias, set: value, reported: value, timestamp });
+          state.push({ resource: alias, set: value, reported: value, timestamp });
         }
-        payload.push({ timestamp, values });
+        if (values) payload.push({ timestamp, values });
       }
-      const state = [...latest.values()];
       const written = await this.deps.ingest.write({
         identity,
         samples,
-        state,
+        state: records.length > 1 ? newestPerResource(state) : state,
         seen: { at: now, ip: ctx.ip },
       });
       if (!written) throw identityNotFound(identity);
-      const updated = state.map((w) => w.resource);
-      this.deps.events.publish({
-        type: 'data_in',
-        identity,
-        ip: ctx.ip,
-        protocol: ctx.protocol,
-        timestamp: now,
-        connection_id: ctx.connectionId,
-        payload,
-        updated_resources: updated,
-      });
+      if (listened) {
+        events.publish({
+          type: 'data_in',
+          identity,
+          ip: ctx.ip,
+          protocol: ctx.protocol,
+          timestamp: now,
+          connection_id: ctx.connectionId,
+          payload,
+          updated_resources: [...new Set(state.map((w) => w.resource))],
+        });
+      }
       activity.record('publish_count', identity);
       activity.record('publish_size', identity, payloadBytes);
       activity.record('publish_resource_count', identity, valueCount);
-      return updated;
     } catch (error) {
       activity.record('connection_error', identity, 1, refusalReason(error));
       throw error;
@@ -277,6 +277,16 @@ export class DeviceService {
       connection_id: ctx.connectionId,
     });
   }
+}
+
+/** The newest write of each resource (the state a batch of records leaves). */
+function newestPerResource(writes: StateWrite[]): StateWrite[] {
+  const newest = new Map<string, StateWrite>();
+  for (const write of writes) {
+    const previous = newest.get(write.resource);
+    if (!previous || previous.timestamp <= write.timestamp) newest.set(write.resource, write);
+  }
+  return [...newest.values()];
 }
 
 function checkTimestamp(timestamp: number, now: number): number {

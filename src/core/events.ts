@@ -16,4 +16,9 @@ export interface GatewayEvent {
 /** Where the core hands events over for delivery; the bus decides who receives them. */
 export interface EventPublisher {
   publish(event: GatewayEvent): void;
+  /**
+   * Whether anyone receives events now. Device publishes are the hot path: when nobody listens,
+   * their event objects are not built at all. Absent means yes.
+   */
+  listened?(): boolean;
 }
