@@ -2,38 +2,23 @@ import { deal } from './generators.js';
 import {
   addSeconds,
   bareTarget,
-  fleetgateTarget,
   describeFailures,
-  fixed,
-  int,
+  fleetgateTarget,
   mergeFailures,
   now,
-  runTarget,
-  secondsSpread,
   serverCpuWindow,
-  table,
-  yesNo,
   type PartContext,
   type PartReport,
-  type Target,
 } from './device-report.js';
+import { compareInRounds, comparisonReport, type TimedMeasure } from './device-rounds.js';
 import { deviceToken } from './fleetgate-process.js';
 import type { HttpWriteResult } from './http-load.js';
 import type { ServerProcess } from './server-process.js';
 
 const CONNECTIONS = Number(process.env.BENCH_HTTP_CONNECTIONS ?? 50);
 
-interface Measured {
-  server: string;
-  rate: number;
-  perSecond: number[];
-  serverCores: number;
-  generatorCores: number;
-  /** Answers other than 204, and connection failures. */
-  failures: string;
-}
-
-async function measure(context: PartContext, server: ServerProcess, port: number): Promise<Measured> {
+/** Failures: answers other than 204, and connection failures. */
+async function measure(context: PartContext, server: ServerProcess, port: number): Promise<TimedMeasure> {
   const tokens = Array.from({ length: CONNECTIONS }, (_, n) => deviceToken(n));
   const measureFrom = now() + 200 + context.warmupMs;
   const measureUntil = measureFrom + context.durationMs;
@@ -57,7 +42,6 @@ async function measure(context: PartContext, server: ServerProcess, port: number
     Object.entries(others).map(([status, n]) => [`answered ${status}`, n]),
   );
   return {
-    server: server.name,
     rate: ok / (context.durationMs / 1000),
     perSecond: addSeconds(results.map((r) => r.perSecond)),
     serverCores: serverCpu() / context.durationMs,
@@ -68,59 +52,27 @@ async function measure(context: PartContext, server: ServerProcess, port: number
   };
 }
 
-/** Part 3: device writes over keep-alive HTTP, bare Fastify against fleetgate's device port. */
+/** Part 3: device writes over keep-alive HTTP, bare Fastify and fleetgate's device port in turn. */
 export async function deviceHttpWrites(context: PartContext): Promise<PartReport> {
-  const measured: Measured[] = [];
-  const notes: string[] = [];
-  const run = async (label: string, start: () => Promise<Target>) => {
-    const result = await runTarget(context, `http writes: ${label}`, start, async (target) => ({
-      ...(await measure(context, target.server, target.port)),
-      server: label,
-    }));
-    if (typeof result === 'string') notes.push(result);
-    else {
-      measured.push(result);
-      context.log(`http writes: ${label}: ${int(result.rate)} req/s ${result.failures}`);
-    }
-  };
-  await run('Fastify 5 (bare)', () => bareTarget(context.root, 'bare-fastify.ts', 'device-http'));
-  await run('fleetgate', () => fleetgateTarget(context.root, 'device-http', CONNECTIONS));
-
-  const fastify = measured.find((m) => m.server.startsWith('Fastify'));
-  const fleetgate = measured.find((m) => m.server === 'fleetgate');
-  let failed = notes.length > 0 || measured.some((m) => m.failures !== '');
-  if (fleetgate && fastify) {
-    const ratio = fleetgate.rate / fastify.rate;
-    notes.unshift(`fleetgate / Fastify = ${fixed(ratio)} (target ≥ 0.5): ${yesNo(ratio >= 0.5)}`);
-    if (ratio < 0.5) failed = true;
-  }
+  const { compared, notes } = await compareInRounds(
+    context,
+    'http writes',
+    [
+      { label: 'Fastify 5 (bare)', start: () => bareTarget(context.root, 'bare-fastify.ts', 'device-http') },
+      { label: 'fleetgate', start: () => fleetgateTarget(context.root, 'device-http', CONNECTIONS) },
+    ],
+    (target) => measure(context, target.server, target.port),
+  );
   return {
     title: `HTTP device writes: ${CONNECTIONS} keep-alive connections, POST /onep:v1/stack/alias temp=23.5 → 204`,
-    lines: [
-      ...table(
-        [
-          'Server',
-          '204 answers/s',
-          'Per second min / median / max',
-          'Server CPU (cores)',
-          'Generator CPU (cores)',
-          'vs Fastify',
-          'Failures',
-        ],
-        ['---', '---:', '---:', '---:', '---:', '---:', '---'],
-        measured.map((m) => [
-          m.server,
-          int(m.rate),
-          secondsSpread(m.perSecond),
-          fixed(m.serverCores),
-          fixed(m.generatorCores),
-          fastify ? fixed(m.rate / fastify.rate) : '–',
-          m.failures,
-        ]),
-      ),
-      '',
-      ...notes,
-    ],
-    failed,
+    ...comparisonReport(
+      context,
+      compared,
+      { failures: notes, info: [] },
+      {
+        reference: 'Fastify 5 (bare)',
+        unit: '204 answers/s',
+      },
+    ),
   };
 }

@@ -11,6 +11,8 @@ export interface PartContext {
   generators: Generator[];
   warmupMs: number;
   durationMs: number;
+  /** Timed parts measure every server this many times, in turn. */
+  rounds: number;
   log(text: string): void;
 }
 

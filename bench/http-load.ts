@@ -48,9 +48,14 @@ export async function runHttpWrites(job: HttpWriteJob): Promise<HttpWriteResult>
           const socket = connect({ host: '127.0.0.1', port: job.port, noDelay: true });
           let buffer: Buffer = Buffer.alloc(0);
           let finished = false;
+          const timer = setTimeout(
+            () => finish('no answer 5 s after the window'),
+            Math.max(0, job.measureUntil - now()) + 5_000,
+          );
           const finish = (failure?: string) => {
             if (finished) return;
             finished = true;
+            clearTimeout(timer);
             if (failure) countFailure(result, failure);
             socket.destroy();
             resolve();

@@ -1,5 +1,7 @@
 import { countFailure, MqttDevice, now, type Device, type Tally } from './mqtt-load.js';
 
+const CONNACK_TIMEOUT_MS = 30_000;
+
 export interface IdleJob {
   port: number;
   devices: Device[];
@@ -43,36 +45,41 @@ export function openIdle(job: IdleJob): { ready: Promise<IdleResult>; close(): T
     const start = () => {
       if (next >= job.devices.length) return;
       const index = next++;
-      let answered = false;
-      let refused = false;
+      // 'done': refused, timed out or lost, and already counted.
+      let state: 'connecting' | 'open' | 'done' = 'connecting';
+      const fail = (reason: string) => {
+        state = 'done';
+        countFailure(result, reason);
+        device.socket.destroy();
+        step();
+      };
       const device = new MqttDevice(
         job.port,
         job.devices[index]!,
         { keepalive: 0, localAddress: job.localAddresses[index % job.localAddresses.length] },
         {
           connack(code) {
-            answered = true;
-            if (code === 0) {
-              result.connected++;
-              result.lastConnackAt = now();
-            } else {
-              countFailure(result, `CONNACK ${code}`);
-              refused = true;
-              device.socket.destroy();
-            }
+            clearTimeout(timer);
+            if (code !== 0) return fail(`CONNACK ${code}`);
+            state = 'open';
+            result.connected++;
+            result.lastConnackAt = now();
             step();
           },
           pubacks() {},
           closed(reason) {
-            if (closing || refused) return;
-            if (!answered) {
-              answered = true;
-              countFailure(result, reason);
-              step();
-            } else countFailure(late, `after CONNACK: ${reason}`);
+            if (closing || state === 'done') return;
+            if (state === 'connecting') return fail(reason);
+            state = 'done';
+            countFailure(late, `after CONNACK: ${reason}`);
           },
         },
       );
+      // A server that never answers must not hold the bench until its watchdog.
+      const timer = setTimeout(() => {
+        if (state === 'connecting') fail(`no CONNACK within ${CONNACK_TIMEOUT_MS / 1000} s`);
+      }, CONNACK_TIMEOUT_MS);
+      device.socket.once('close', () => clearTimeout(timer));
       open.push(device);
     };
     if (job.devices.length === 0) resolve(result);

@@ -159,6 +159,7 @@ export async function runPublish(job: PublishJob): Promise<PublishResult> {
         mqtt.socket.write(batch.subarray(0, at));
       };
       let outstanding = 0;
+      let connacked = false;
       const mqtt = new MqttDevice(
         job.port,
         device,
@@ -170,6 +171,7 @@ export async function runPublish(job: PublishJob): Promise<PublishResult> {
               return finish();
             }
             result.connected++;
+            connacked = true;
             outstanding = job.inFlight;
             send(job.inFlight);
           },
@@ -192,8 +194,15 @@ export async function runPublish(job: PublishJob): Promise<PublishResult> {
           },
         },
       );
-      // A device whose last PUBACKs never come still stops a little after the window.
-      setTimeout(finish, Math.max(0, job.measureUntil - now()) + 5_000).unref();
+      // A device whose CONNACK or last PUBACKs never come still stops a little after the window.
+      setTimeout(
+        () => {
+          if (finished) return;
+          countFailure(result, connacked ? 'PUBACKs missing 5 s after the window' : 'no CONNACK');
+          finish();
+        },
+        Math.max(0, job.measureUntil - now()) + 5_000,
+      ).unref();
     });
   });
   result.cpuMs = cpu.ms();
