@@ -140,6 +140,7 @@ export async function idleConnections(context: PartContext): Promise<PartReport>
   await run('fleetgate', octet + 1, () => fleetgateTarget(context.root, 'mqtt', 0));
 
   const fleetgate = measured.find((m) => m.server === 'fleetgate');
+  const aedes = measured.find((m) => m.server.startsWith('aedes'));
   let failed = notes.some((note) => note.includes(' failed: ')) || measured.some((m) => m.failures !== '');
   if (fleetgate) {
     const memoryMet = fleetgate.kbPerConnection <= 20;
@@ -158,6 +159,7 @@ export async function idleConnections(context: PartContext): Promise<PartReport>
           'Server',
           'Connected',
           'CONNACKs/s',
+          'vs aedes',
           'Server CPU per connect (µs)',
           'RSS before (MiB)',
           'RSS after (MiB)',
@@ -165,11 +167,12 @@ export async function idleConnections(context: PartContext): Promise<PartReport>
           'Generator CPU (cores)',
           'Failures',
         ],
-        ['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---'],
+        ['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---'],
         measured.map((m) => [
           m.server,
           `${int(m.connected)} / ${int(m.attempted)}`,
           int(m.connectRate),
+          fixed(m.connectRate / (aedes?.connectRate ?? Number.NaN)),
           int(m.cpuPerConnectUs),
           fixed(m.rssBeforeKb / 1024, 1),
           fixed(m.rssAfterKb / 1024, 1),
