@@ -17,6 +17,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deviceHttpWrites } from './device-part-http.js';
+import { removeDataDirs } from './fleetgate-process.js';
 import { idleConnections } from './device-part-idle.js';
 import { mqttIngest } from './device-part-mqtt.js';
 import type { PartContext, PartReport } from './device-report.js';
@@ -93,8 +94,11 @@ async function main(): Promise<void> {
   if (reports.some((r) => r.failed)) process.exitCode = 1;
 }
 
-// Whatever happens, no server or generator outlives the bench.
-process.on('exit', killAllChildren);
+// Whatever happens, no server or generator outlives the bench, nor a gateway's data directory.
+process.on('exit', () => {
+  killAllChildren();
+  removeDataDirs();
+});
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
   process.on(signal, () => {
     log(`${signal}: stopping`);

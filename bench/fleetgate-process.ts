@@ -7,6 +7,14 @@ import type { Device } from './mqtt-load.js';
 import { startServer, type ServerProcess } from './server-process.js';
 import { runLoad } from './stats.js';
 
+/** Data directories of gateways not closed yet, removed by `removeDataDirs` if the bench stops early. */
+const dataDirs = new Set<string>();
+
+export function removeDataDirs(): void {
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+  dataDirs.clear();
+}
+
 export interface Fleetgate extends ServerProcess {
   adminToken: string;
   /** Stops the process and deletes its data directory. */
@@ -20,6 +28,7 @@ export interface Fleetgate extends ServerProcess {
  */
 export async function startFleetgate(root: string): Promise<Fleetgate> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fleetgate-device-bench-'));
+  dataDirs.add(dataDir);
   const adminToken = randomBytes(24).toString('hex');
   // BENCH_GATEWAY_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the gateway.
   const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -42,6 +51,7 @@ export async function startFleetgate(root: string): Promise<Fleetgate> {
     });
   } catch (error) {
     rmSync(dataDir, { recursive: true, force: true });
+    dataDirs.delete(dataDir);
     throw error;
   }
   return {
@@ -50,6 +60,7 @@ export async function startFleetgate(root: string): Promise<Fleetgate> {
     async close() {
       await server.stop();
       rmSync(dataDir, { recursive: true, force: true });
+      dataDirs.delete(dataDir);
     },
   };
 }
