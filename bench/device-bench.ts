@@ -4,7 +4,7 @@
  * bench/README.md describes each part and the method. Environment:
  *   BENCH_ONLY=mqtt,idle,http    parts to run (all by default)
  *   BENCH_WARMUP_S=2 BENCH_DURATION_S=10   timed parts: warm-up, then measured window
- *   BENCH_ROUNDS=1               timed parts: measure every server this many times, in turn
+ *   BENCH_ROUNDS=3               timed parts: measure every server this many times, in turn
  *   BENCH_GENERATORS=2           load generator processes
  *   BENCH_MQTT_DEVICES=50 BENCH_MQTT_IN_FLIGHT=32
  *   BENCH_IDLE_CONNECTIONS=20000 BENCH_IDLE_CONCURRENCY=100
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
     generators,
     warmupMs: Number(process.env.BENCH_WARMUP_S ?? 2) * 1000,
     durationMs: Number(process.env.BENCH_DURATION_S ?? 10) * 1000,
-    rounds: Number(process.env.BENCH_ROUNDS ?? 1),
+    rounds: Number(process.env.BENCH_ROUNDS ?? 3),
     log,
   };
   const reports: PartReport[] = [];

@@ -72,6 +72,7 @@ export async function deviceHttpWrites(context: PartContext): Promise<PartReport
       {
         reference: 'Fastify 5 (bare)',
         unit: '204 answers/s',
+        per: 'request',
       },
     ),
   };

@@ -167,7 +167,6 @@ export async function idleConnections(context: PartContext): Promise<PartReport>
           'Generator CPU (cores)',
           'Failures',
         ],
-        ['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---'],
         measured.map((m) => [
           m.server,
           `${int(m.connected)} / ${int(m.attempted)}`,

@@ -95,6 +95,7 @@ export async function mqttIngest(context: PartContext): Promise<PartReport> {
       {
         reference: 'aedes 1.2 (bare)',
         unit: 'Acked msgs/s',
+        per: 'message',
         extra: { header: 'Connected', cell: (m: Measured) => `${m.connected} / ${MQTT_DEVICES}` },
       },
     ),

@@ -28,7 +28,9 @@ export const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleSt
 export const fixed = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
 export const yesNo = (met: boolean) => (met ? 'yes' : '**no**');
 
-export function table(header: string[], align: string[], rows: string[][]): string[] {
+/** A markdown table whose first and last columns are text, the others numbers (right-aligned). */
+export function table(header: string[], rows: string[][]): string[] {
+  const align = header.map((_, i) => (i === 0 || i === header.length - 1 ? '---' : '---:'));
   return [`| ${header.join(' | ')} |`, `|${align.join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
 }
 

@@ -56,6 +56,8 @@ export async function compareInRounds<M extends { rate: number }>(
   };
 }
 
+const micros = (us: number) => (us < 10 ? fixed(us, 1) : int(us));
+
 /** The round with the median rate (the lower of the two middle ones for an even count). */
 export function medianRound<M extends { rate: number }>(rounds: M[]): M {
   const sorted = [...rounds].sort((a, b) => a.rate - b.rate);
@@ -78,7 +80,7 @@ export function comparisonReport<M extends TimedMeasure>(
   context: PartContext,
   compared: Compared<M>[],
   notes: { failures: string[]; info: string[] },
-  options: { reference: string; unit: string; extra?: { header: string; cell(m: M): string } },
+  options: { reference: string; unit: string; per: string; extra?: { header: string; cell(m: M): string } },
 ): { lines: string[]; failed: boolean } {
   const reference = compared.find((c) => c.label === options.reference);
   const fleetgate = compared.find((c) => c.label === 'fleetgate');
@@ -95,36 +97,25 @@ export function comparisonReport<M extends TimedMeasure>(
       secondsSpread(m.perSecond),
       ...(several ? [c.rounds.map((r) => int(r.rate)).join(' / ')] : []),
       fixed(m.serverCores),
+      micros((m.serverCores * 1e6) / m.rate),
       fixed(m.generatorCores),
       fixed(m.rate / referenceRate),
       failures,
     ];
   });
-  const lines = table(
-    [
-      'Server',
-      ...(options.extra ? [options.extra.header] : []),
-      several ? `${options.unit} (median round)` : options.unit,
-      'Per second min / median / max',
-      ...(several ? ['Each round'] : []),
-      'Server CPU (cores)',
-      'Generator CPU (cores)',
-      `vs ${short}`,
-      'Failures',
-    ],
-    [
-      '---',
-      ...(options.extra ? ['---:'] : []),
-      '---:',
-      '---:',
-      ...(several ? ['---:'] : []),
-      '---:',
-      '---:',
-      '---:',
-      '---',
-    ],
-    rows,
-  );
+  const header = [
+    'Server',
+    ...(options.extra ? [options.extra.header] : []),
+    several ? `${options.unit} (median round)` : options.unit,
+    'Per second min / median / max',
+    ...(several ? ['Each round'] : []),
+    'Server CPU (cores)',
+    `Server CPU (µs per ${options.per})`,
+    'Generator CPU (cores)',
+    `vs ${short}`,
+    'Failures',
+  ];
+  const lines = table(header, rows);
   let failed = notes.failures.length > 0 || compared.some((c) => c.rounds.some((r) => r.failures !== ''));
   const summary: string[] = [];
   if (fleetgate && reference) {
