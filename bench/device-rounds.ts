@@ -124,7 +124,7 @@ export function comparisonReport<M extends TimedMeasure>(
       ? ` (per round: ${fleetgate.rounds.map((r, i) => fixed(r.rate / (reference.rounds[i]?.rate ?? Number.NaN))).join(', ')})`
       : '';
     summary.push(
-      `**fleetgate / ${short} = ${fixed(ratio)}** (target ≥ 0.5): ${yesNo(ratio >= 0.5)}${perRound}`,
+      `**fleetgate / ${short} = ${fixed(ratio, 3)}** (target ≥ 0.5): ${yesNo(ratio >= 0.5)}${perRound}`,
     );
     failed ||= ratio < 0.5;
   }
