@@ -1,13 +1,11 @@
 import type Database from 'better-sqlite3';
 import type { DeviceWrite, IngestStore } from '../../core/device-ports.js';
-import type { ResourceValue } from '../../core/schemas/common.js';
-import { createPartitioner, partitionOf, type Partition } from './sample-partitions.js';
+import type { StateWrite } from '../../core/ports.js';
+import { createPartitioner } from './sample-partitions.js';
+import { createSampleWriter } from './sample-writer.js';
 
 /** Upper bound on device writes per transaction, so that one commit never holds the loop for long. */
 const MAX_BATCH = 8192;
-
-/** SQLite has no boolean: samples of boolean resources are stored as 1 and 0. */
-const storable = (value: ResourceValue) => (typeof value === 'boolean' ? (value ? 1 : 0) : value);
 
 export interface SqliteIngestStore extends IngestStore {
   /** Commits whatever is queued, now (before closing the database). */
@@ -20,18 +18,7 @@ export interface SqliteIngestStore extends IngestStore {
  * cost of durability is then one commit per batch, not per message.
  */
 export function createSqliteIngestStore(db: Database.Database): SqliteIngestStore {
-  const partitions = createPartitioner(db);
-  const inserts = new Map<string, Database.Statement>();
-  const insertInto = (partition: Partition) => {
-    let insert = inserts.get(partition.table);
-    if (!insert) {
-      partitions.ensure(partition);
-      insert = db.prepare(`INSERT INTO ${partition.table} (identity, resource, timestamp, received_at, value)
-        VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value, received_at = excluded.received_at`);
-      inserts.set(partition.table, insert);
-    }
-    return insert;
-  };
+  const samples = createSampleWriter(db, createPartitioner(db));
   const idOf = db.prepare('SELECT id FROM identities WHERE identity = ?').pluck();
   // A report older than the stored state (a batch of history) is kept as a sample only.
   const upsertState =
@@ -45,35 +32,36 @@ export function createSqliteIngestStore(db: Database.Database): SqliteIngestStor
 
   let queue: DeviceWrite[] = [];
   const waiting: ((written: boolean | Error) => void)[] = [];
-  let partition: Partition | undefined;
 
   const commit = db.transaction((writes: DeviceWrite[]) => {
     const ids = new Map<string, number | undefined>();
     const lastSeen = new Map<number, DeviceWrite['seen']>();
+    // Per identity and resource, only the newest state of the batch is written.
+    const newest = new Map<number, Map<string, StateWrite>>();
     const outcomes = writes.map((write) => {
       let id = ids.get(write.identity);
       if (!ids.has(write.identity))
         ids.set(write.identity, (id = idOf.get(write.identity) as number | undefined));
       if (id === undefined) return false;
       const receivedAt = write.seen.at;
-      for (const sample of write.samples) {
-        if (!partition || sample.timestamp < partition.startUs || sample.timestamp >= partition.endUs)
-          partition = partitionOf(sample.timestamp);
-        insertInto(partition).run(
-          write.identity,
-          sample.resource,
-          sample.timestamp,
-          receivedAt,
-          storable(sample.value),
-        );
-      }
+      for (const sample of write.samples)
+        samples.add(write.identity, sample.resource, sample.timestamp, receivedAt, sample.value);
+      let states = newest.get(id);
+      if (!states) newest.set(id, (states = new Map<string, StateWrite>()));
       for (const state of write.state) {
-        const json = JSON.stringify(state.reported);
-        upsertState.run(id, state.resource, json, json, state.timestamp);
+        const previous = states.get(state.resource);
+        if (!previous || previous.timestamp <= state.timestamp) states.set(state.resource, state);
       }
       lastSeen.set(id, write.seen);
       return true;
     });
+    samples.write();
+    for (const [id, states] of newest) {
+      for (const state of states.values()) {
+        const json = JSON.stringify(state.reported);
+        upsertState.run(id, state.resource, json, json, state.timestamp);
+      }
+    }
     // Contact is recorded once per identity per batch, not once per message.
     for (const [id, s] of lastSeen) seen.run(s.at, s.ip, id);
     return outcomes;
@@ -89,9 +77,7 @@ export function createSqliteIngestStore(db: Database.Database): SqliteIngestStor
         outcomes = commit(writes);
       } catch (error) {
         // The transaction was rolled back: partitions it created are gone too.
-        inserts.clear();
-        partitions.reset();
-        partition = undefined;
+        samples.reset();
         outcomes = writes.map(() => error as Error);
       }
       answers.forEach((answer, k) => answer(outcomes[k]!));

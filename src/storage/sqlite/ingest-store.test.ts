@@ -1,0 +1,112 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { createSqliteStore } from './sqlite-store.js';
+
+const NOV_2026 = Date.UTC(2026, 10, 26) * 1000;
+const DEC_2026 = Date.UTC(2026, 11, 1) * 1000;
+
+async function setup() {
+  const file = join(mkdtempSync(join(tmpdir(), 'fleetgate-ingest-')), 'db');
+  const store = createSqliteStore(file);
+  await store.resources.add('temp', { format: 'number', sync: true, settable: false, retention: '12' });
+  for (const identity of ['a', 'b'])
+    await store.identities.insert({
+      identity,
+      authType: 'token',
+      credential: null,
+      authExpire: null,
+      locked: false,
+      permission: {},
+      createdAt: 1,
+    });
+  const read = <T>(sql: string, ...params: unknown[]) => {
+    const db = new Database(file, { readonly: true });
+    try {
+      return db.prepare(sql).all(...params) as T[];
+    } finally {
+      db.close();
+    }
+  };
+  return { store, read };
+}
+
+const write = (identity: string, values: [number, number][]) => ({
+  identity,
+  samples: values.map(([timestamp, value]) => ({ resource: 'temp', timestamp, value })),
+  state: values.map(([timestamp, value]) => ({ resource: 'temp', set: value, reported: value, timestamp })),
+  seen: { at: NOV_2026, ip: '10.0.0.1' },
+});
+
+describe('the SQLite ingest store', () => {
+  it('stores every sample of writes that share one commit, however many rows they add up to', async () => {
+    const { store, read } = await setup();
+    const results = await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        store.ingest.write(write(i % 2 ? 'a' : 'b', [[NOV_2026 + i, i]])),
+      ),
+    );
+    expect(results.every(Boolean)).toBe(true);
+    await store.close();
+    const rows = read<{ n: number; total: number }>(
+      'SELECT count(*) AS n, sum(value) AS total FROM samples_202611',
+    );
+    expect(rows).toEqual([{ n: 300, total: (299 * 300) / 2 }]);
+  });
+
+  it('puts samples in the partition of their month, creating it on first use', async () => {
+    const { store, read } = await setup();
+    await store.ingest.write(
+      write('a', [
+        [NOV_2026, 1],
+        [DEC_2026, 2],
+        [DEC_2026 - 1, 3],
+      ]),
+    );
+    await store.close();
+    expect(read('SELECT month, table_name FROM sample_partitions ORDER BY month')).toEqual([
+      { month: 202611, table_name: 'samples_202611' },
+      { month: 202612, table_name: 'samples_202612' },
+    ]);
+    expect(read('SELECT value FROM samples_202611 ORDER BY timestamp')).toEqual([{ value: 1 }, { value: 3 }]);
+    expect(read('SELECT value FROM samples_202612')).toEqual([{ value: 2 }]);
+  });
+
+  it('keeps the newest state of a batch and never rolls the stored state back', async () => {
+    const { store } = await setup();
+    await Promise.all([
+      store.ingest.write(write('a', [[NOV_2026 + 5, 5]])),
+      store.ingest.write(write('a', [[NOV_2026 + 9, 9]])),
+      store.ingest.write(write('a', [[NOV_2026 + 7, 7]])),
+    ]);
+    await store.ingest.write(write('a', [[NOV_2026 + 1, 1]]));
+    expect((await store.identities.get('a'))?.state.temp).toEqual({
+      set: 9,
+      reported: 9,
+      timestamp: NOV_2026 + 9,
+    });
+    expect(await store.identities.get('a')).toMatchObject({ lastseen: NOV_2026, lastip: '10.0.0.1' });
+    await store.close();
+  });
+
+  it('writes nothing for an identity that no longer exists, without failing the others of its batch', async () => {
+    const { store, read } = await setup();
+    const [gone, kept] = await Promise.all([
+      store.ingest.write(write('nobody', [[NOV_2026, 1]])),
+      store.ingest.write(write('b', [[NOV_2026, 2]])),
+    ]);
+    expect([gone, kept]).toEqual([false, true]);
+    await store.close();
+    expect(read('SELECT identity, value FROM samples_202611')).toEqual([{ identity: 'b', value: 2 }]);
+  });
+
+  it('replaces a sample written again at the same time, so a replay leaves no duplicate', async () => {
+    const { store, read } = await setup();
+    await store.ingest.write(write('a', [[NOV_2026, 1]]));
+    await store.ingest.write(write('a', [[NOV_2026, 4]]));
+    await store.close();
+    expect(read('SELECT value FROM samples_202611')).toEqual([{ value: 4 }]);
+  });
+});
