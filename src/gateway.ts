@@ -20,7 +20,7 @@ import { createHttpWebhookTransport } from './events/http-webhook-transport.js';
 import { loadEventHandler } from './events/load-event-handler.js';
 import type { DeliveryOptions } from './events/webhook-delivery.js';
 import { WebhookDispatcher } from './events/webhook-dispatcher.js';
-import { ListenerError } from './config/listener-error.js';
+import { bindError, ListenerError } from './config/listener-error.js';
 import { createDeviceHttpListeners } from './device-http/device-http-listeners.js';
 import { createMqttService } from './mqtt/mqtt-service.js';
 import { createSqliteStore } from './storage/sqlite/sqlite-store.js';
@@ -164,13 +164,7 @@ export function createGateway(
         await api.listen({ port: config.apiPort, host: config.bind });
       } catch (error) {
         await stop();
-        const reason =
-          (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
-            ? 'is in use'
-            : `cannot be bound (${(error as Error).message})`;
-        throw new StartupError(
-          `${envName('apiPort')} (${flagName('apiPort')}): port ${config.apiPort} on ${config.bind} ${reason}`,
-        );
+        throw new StartupError(bindError(error, 'apiPort', config.apiPort, config.bind).message);
       }
       const address = api.server.address();
       const apiPort = typeof address === 'object' && address ? address.port : config.apiPort;

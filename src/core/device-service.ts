@@ -86,10 +86,15 @@ export class DeviceService {
     await identities.markSeen(device.identity, { at, ip: ctx.ip ?? undefined, online: true });
     this.deps.activity.record('connection', device.identity);
     this.event('connect', device.identity, ctx, at);
+    // Only settable sync resources can hold a set value the device has not reported back; without
+    // any, there is nothing to send and no state to read.
+    const definitions = await this.deps.resources.list();
+    const sync = new Set(
+      Object.keys(definitions).filter((alias) => definitions[alias]!.sync && definitions[alias]!.settable),
+    );
+    if (sync.size === 0) return;
     const record = await identities.get(device.identity);
     if (!record) return;
-    const definitions = await this.deps.resources.list();
-    const sync = new Set(Object.keys(definitions).filter((alias) => definitions[alias]!.sync));
     const pending = pendingSetValues(record.state, sync);
     if (pending.length > 0) link.deliver(pending);
   }

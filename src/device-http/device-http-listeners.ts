@@ -3,7 +3,7 @@ import { createSecureContext } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { envName, flagName, type Config, type ConfigKey } from '../config/config-schema.js';
-import { ListenerError } from '../config/listener-error.js';
+import { bindError, ListenerError } from '../config/listener-error.js';
 import type { Clock } from '../core/clock.js';
 import type { DeviceService } from '../core/device-service.js';
 import { buildDeviceHttp } from './build-device-http.js';
@@ -49,11 +49,7 @@ export function createDeviceHttpListeners(deps: DeviceHttpListenerDeps): DeviceH
     try {
       await app.listen({ port: config[key], host: config.bind });
     } catch (error) {
-      const reason =
-        (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
-          ? 'is in use'
-          : `cannot be bound (${(error as Error).message})`;
-      throw new ListenerError(`${label(key)}: port ${config[key]} on ${config.bind} ${reason}`);
+      throw bindError(error, key, config[key], config.bind);
     }
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config[key];

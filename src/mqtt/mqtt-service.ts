@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { envName, flagName, type Config, type ConfigKey } from '../config/config-schema.js';
-import { ListenerError } from '../config/listener-error.js';
+import { bindError, ListenerError } from '../config/listener-error.js';
 import type { DeviceMetricsRecorder } from '../core/device-metrics.js';
 import type { DeviceService } from '../core/device-service.js';
 import { createMqttBroker } from './mqtt-broker.js';
@@ -55,11 +55,7 @@ export function createMqttService({ config, devices, activity, logger }: MqttSer
           ports[key] = await listen(listener, config.bind);
         } catch (error) {
           await stop();
-          const reason =
-            (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
-              ? 'is in use'
-              : `cannot be bound (${(error as Error).message})`;
-          throw new ListenerError(`${label(key)}: port ${config[key]} on ${config.bind} ${reason}`);
+          throw bindError(error, key, config[key], config.bind);
         }
         logger.info({ listener: listener.name, port: ports[key] }, 'listening');
       }
