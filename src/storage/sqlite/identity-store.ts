@@ -215,14 +215,16 @@ export function createSqliteIdentityStore(
       );
     },
     async markSeen(identity, seen) {
-      return (
-        stmt(`UPDATE identities SET lastseen = @at, lastip = coalesce(@ip, lastip), online = coalesce(@online, online)
-          WHERE identity = @identity`).run({
-          identity,
-          at: seen.at,
-          ip: seen.ip ?? null,
-          online: seen.online === undefined ? null : seen.online ? 1 : 0,
-        }).changes > 0
+      // Devices connect in bursts (a fleet reconnecting): their contacts share commits, in order.
+      return groupCommit.run(
+        () =>
+          stmt(`UPDATE identities SET lastseen = max(coalesce(lastseen, 0), @at), lastip = coalesce(@ip, lastip),
+            online = coalesce(@online, online) WHERE identity = @identity`).run({
+            identity,
+            at: seen.at,
+            ip: seen.ip ?? null,
+            online: seen.online === undefined ? null : seen.online ? 1 : 0,
+          }).changes > 0,
       );
     },
     async writeState(identity, writes) {
