@@ -57,10 +57,6 @@ export class DeviceConnections {
     return this.total;
   }
 
-  isConnected(identity: string): boolean {
-    return this.links.has(identity);
-  }
-
   setValuesChanged(identity: string, values: SetValue[]): void {
     for (const link of this.links.get(identity) ?? []) link.deliver(values);
     for (const value of values) {
@@ -102,12 +98,5 @@ export class DeviceConnections {
       signal?.addEventListener('abort', onAbort, { once: true });
       if (signal?.aborted) finish(undefined);
     });
-  }
-
-  /** Ends every long-poll (graceful stop). */
-  releaseWaiters(): void {
-    for (const waiting of [...this.waiters.values()])
-      for (const waiter of [...waiting]) waiter.resolve(undefined);
-    this.waiters.clear();
   }
 }

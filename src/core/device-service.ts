@@ -31,7 +31,7 @@ function toResourceValue(raw: unknown): ResourceValue {
 }
 
 /** Set values the device has not acknowledged yet: sync resources whose set differs from reported. */
-export function pendingSetValues(state: IdentityState, syncAliases: Set<string>): SetValue[] {
+function pendingSetValues(state: IdentityState, syncAliases: Set<string>): SetValue[] {
   const pending: SetValue[] = [];
   for (const [alias, entry] of Object.entries(state)) {
     if (!syncAliases.has(alias) || entry.set === undefined || entry.set === entry.reported) continue;

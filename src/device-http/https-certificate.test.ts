@@ -1,9 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createTestPki } from '../../test/support/test-pki.js';
 import { startDeviceHttp, type TestDeviceHttp } from './test-device-http.js';
 
 interface Pki {
@@ -18,59 +16,19 @@ interface Pki {
 let dir: string;
 let pki: Pki;
 
-/** A CA, a server certificate and client certificates, made with openssl in a temporary directory. */
+/** A CA, a server certificate and client certificates (test/support/test-pki.ts). */
 function makePki(): Pki {
-  dir = mkdtempSync(join(tmpdir(), 'fleetgate-pki-'));
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  const ca = (name: string) =>
-    openssl(
-      'req',
-      '-x509',
-      ...ec,
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.pem`,
-      '-subj',
-      `/CN=${name}`,
-      '-days',
-      '2',
-    );
-  const issue = (name: string, cn: string, by: string) => {
-    openssl('req', '-new', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
-    openssl(
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      `${by}.pem`,
-      '-CAkey',
-      `${by}.key`,
-      '-CAcreateserial',
-      '-out',
-      `${name}.pem`,
-      '-days',
-      '2',
-    );
-  };
-  ca('test-ca');
-  ca('other-ca');
-  issue('server', '127.0.0.1', 'test-ca');
-  issue('device', 'cert-dev-1', 'test-ca');
-  issue('newcomer', 'cert-dev-2', 'test-ca');
-  issue('impostor', 'cert-dev-1', 'other-ca');
-  const pair = (name: string) => ({
-    cert: readFileSync(join(dir, `${name}.pem`), 'utf8'),
-    key: readFileSync(join(dir, `${name}.key`), 'utf8'),
-  });
+  const made = createTestPki();
+  dir = made.dir;
   return {
-    ca: readFileSync(join(dir, 'test-ca.pem'), 'utf8'),
-    server: pair('server'),
-    device: pair('device'),
-    newcomer: pair('newcomer'),
-    impostor: pair('impostor'),
+    ca: made.caPem,
+    server: {
+      cert: readFileSync(made.server.certFile, 'utf8'),
+      key: readFileSync(made.server.keyFile, 'utf8'),
+    },
+    device: made.client('cert-dev-1'),
+    newcomer: made.client('cert-dev-2'),
+    impostor: made.client('cert-dev-1', false),
   };
 }
 

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import mqtt from 'mqtt';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestPki, type TestPki } from './test-certificates.js';
+import { createTestPki, type TestPki } from '../../test/support/test-pki.js';
 import { startMqttGateway, tokenFor, type MqttGateway } from './test-mqtt.js';
 
 let pki: TestPki;
