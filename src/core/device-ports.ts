@@ -12,18 +12,40 @@ export interface DeviceCredentialRecord {
   permission: IdentityPermission;
 }
 
-/** One time-series sample of a defined resource, in the resource's format. */
+/**
+ * One time-series sample: a value of a signal of the writing identity (docs/time-series.md). For a
+ * defined resource, signal and resource are both its alias; the signal parser writes channel
+ * samples with the channel id as signal and 'data_in' as resource.
+ */
 export interface Sample {
+  signal: string;
+  /** The resource that carried the value; a new signal is recorded as carried by it. */
   resource: string;
+  /** Months the carrying resource keeps its data (its `retention`): the partition class. */
+  retention: number;
   /** µs since the epoch: the device's time for batches and records, the server's otherwise. */
   timestamp: number;
+  /** In the resource's format (channel values as the device sent them). */
   value: ResourceValue;
+}
+
+/** A signal declared before any sample (a config_io channel), with its metadata. */
+export interface SignalDeclaration {
+  signal: string;
+  resource: string;
+  /** JSON text (the channel's config_io entry), or null. */
+  metadata: string | null;
 }
 
 /** Everything one device publish changes, written in one step. */
 export interface DeviceWrite {
   identity: string;
   samples: Sample[];
+  /**
+   * Signals to create if the identity does not have them yet (an existing signal keeps its row:
+   * signals are never redefined or deleted); written in the same commit as the samples.
+   */
+  signals?: SignalDeclaration[];
   /** Reported (and set) values; an adapter applies each only if it is not older than the stored one. */
   state: StateWrite[];
   seen: { at: number; ip: string | null };

@@ -155,7 +155,13 @@ export class DeviceService {
           }
           const value = conformValue(definition, raw, alias);
           if (values) values[alias] = value;
-          samples.push({ resource: alias, timestamp, value });
+          samples.push({
+            signal: alias,
+            resource: alias,
+            retention: Number(definition.retention),
+            timestamp,
+            value,
+          });
           state.push({ resource: alias, set: value, reported: value, timestamp });
         }
         if (values) payload.push({ timestamp, values });

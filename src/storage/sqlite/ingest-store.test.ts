@@ -35,7 +35,13 @@ async function setup() {
 
 const write = (identity: string, values: [number, number][]) => ({
   identity,
-  samples: values.map(([timestamp, value]) => ({ resource: 'temp', timestamp, value })),
+  samples: values.map(([timestamp, value]) => ({
+    signal: 'temp',
+    resource: 'temp',
+    retention: 12,
+    timestamp,
+    value,
+  })),
   state: values.map(([timestamp, value]) => ({ resource: 'temp', set: value, reported: value, timestamp })),
   seen: { at: NOV_2026, ip: '10.0.0.1' },
 });
@@ -51,7 +57,7 @@ describe('the SQLite ingest store', () => {
     expect(results.every(Boolean)).toBe(true);
     await store.close();
     const rows = read<{ n: number; total: number }>(
-      'SELECT count(*) AS n, sum(value) AS total FROM samples_202611',
+      'SELECT count(*) AS n, sum(value) AS total FROM samples_r12_202611',
     );
     expect(rows).toEqual([{ n: 300, total: (299 * 300) / 2 }]);
   });
@@ -66,12 +72,17 @@ describe('the SQLite ingest store', () => {
       ]),
     );
     await store.close();
-    expect(read('SELECT month, table_name FROM sample_partitions ORDER BY month')).toEqual([
-      { month: 202611, table_name: 'samples_202611' },
-      { month: 202612, table_name: 'samples_202612' },
+    expect(
+      read('SELECT retention, month, table_name, rollup_table FROM sample_partitions ORDER BY month'),
+    ).toEqual([
+      { retention: 12, month: 202611, table_name: 'samples_r12_202611', rollup_table: 'rollups_r12_202611' },
+      { retention: 12, month: 202612, table_name: 'samples_r12_202612', rollup_table: 'rollups_r12_202612' },
     ]);
-    expect(read('SELECT value FROM samples_202611 ORDER BY timestamp')).toEqual([{ value: 1 }, { value: 3 }]);
-    expect(read('SELECT value FROM samples_202612')).toEqual([{ value: 2 }]);
+    expect(read('SELECT value FROM samples_r12_202611 ORDER BY timestamp')).toEqual([
+      { value: 1 },
+      { value: 3 },
+    ]);
+    expect(read('SELECT value FROM samples_r12_202612')).toEqual([{ value: 2 }]);
   });
 
   it('keeps the newest state of a batch and never rolls the stored state back', async () => {
@@ -99,7 +110,7 @@ describe('the SQLite ingest store', () => {
     ]);
     expect([gone, kept]).toEqual([false, true]);
     await store.close();
-    expect(read('SELECT identity, value FROM samples_202611')).toEqual([{ identity: 'b', value: 2 }]);
+    expect(read('SELECT identity, value FROM samples_r12_202611')).toEqual([{ identity: 'b', value: 2 }]);
   });
 
   it('replaces a sample written again at the same time, so a replay leaves no duplicate', async () => {
@@ -107,6 +118,6 @@ describe('the SQLite ingest store', () => {
     await store.ingest.write(write('a', [[NOV_2026, 1]]));
     await store.ingest.write(write('a', [[NOV_2026, 4]]));
     await store.close();
-    expect(read('SELECT value FROM samples_202611')).toEqual([{ value: 4 }]);
+    expect(read('SELECT value FROM samples_r12_202611')).toEqual([{ value: 4 }]);
   });
 });

@@ -44,8 +44,7 @@ export function createSqliteIngestStore(db: Database.Database): SqliteIngestStor
         ids.set(write.identity, (id = idOf.get(write.identity) as number | undefined));
       if (id === undefined) return false;
       const receivedAt = write.seen.at;
-      for (const sample of write.samples)
-        samples.add(write.identity, sample.resource, sample.timestamp, receivedAt, sample.value);
+      for (const sample of write.samples) samples.add(write.identity, sample, receivedAt);
       let states = newest.get(id);
       if (!states) newest.set(id, (states = new Map<string, StateWrite>()));
       for (const state of write.state) {

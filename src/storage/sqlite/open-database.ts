@@ -4,6 +4,7 @@ import { sql as registryIndexes } from './migrations/002-registry-indexes.js';
 import { sql as samples } from './migrations/003-samples.js';
 import { sql as deviceMetrics } from './migrations/004-device-metrics.js';
 import { sql as webhooks } from './migrations/005-webhooks.js';
+import { sql as timeSeries } from './migrations/006-time-series.js';
 
 type Db = Database.Database;
 
@@ -24,6 +25,7 @@ const migrations: Migration[] = [
   { version: 3, name: 'samples', sql: samples },
   { version: 4, name: 'device-metrics', sql: deviceMetrics },
   { version: 5, name: 'webhooks', sql: webhooks },
+  { version: 6, name: 'time-series', sql: timeSeries },
 ];
 
 export function migrate(db: Db, list: Migration[] = migrations): void {

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { Sample } from '../../core/device-ports.js';
 import type { ResourceValue } from '../../core/schemas/common.js';
 import { partitionOf, type createPartitioner, type Partition } from './sample-partitions.js';
 
@@ -34,17 +35,13 @@ export function createSampleWriter(db: Database.Database, partitions: ReturnType
   }
 
   return {
-    add(
-      identity: string,
-      resource: string,
-      timestamp: number,
-      receivedAt: number,
-      value: ResourceValue,
-    ): void {
-      if (!last || timestamp < last.startUs || timestamp >= last.endUs) last = partitionOf(timestamp);
+    add(identity: string, sample: Sample, receivedAt: number): void {
+      const { timestamp, retention } = sample;
+      if (!last || timestamp < last.startUs || timestamp >= last.endUs || last.retention !== retention)
+        last = partitionOf(retention, timestamp);
       let batch = pending.get(last.table);
       if (!batch) pending.set(last.table, (batch = { partition: last, params: [] }));
-      batch.params.push(identity, resource, timestamp, receivedAt, storable(value));
+      batch.params.push(identity, sample.signal, timestamp, receivedAt, storable(sample.value));
     },
     /** Inserts what was added; must run inside the transaction. */
     write(): void {

@@ -6,6 +6,7 @@ import { createGroupCommit } from './group-commit.js';
 import { createSqliteIngestStore } from './ingest-store.js';
 import { createSqliteIdentityStore } from './identity-store.js';
 import { openDatabase } from './open-database.js';
+import { upgradeLegacyPartitions } from './sample-partitions.js';
 import { createSqliteResourceStore } from './resource-store.js';
 import { createSqliteSettingsStore } from './settings-store.js';
 import { createSqliteWebhookStore } from './webhook-store.js';
@@ -15,6 +16,7 @@ export function createSqliteStore(path: string): Store {
   const db = openDatabase(path);
   // A single process owns the file, so nobody is connected when it starts.
   db.prepare('UPDATE identities SET online = 0 WHERE online = 1').run();
+  upgradeLegacyPartitions(db);
   const groupCommit = createGroupCommit(db);
   const ingest = createSqliteIngestStore(db);
   const checkpointer = startCheckpointer(db);
