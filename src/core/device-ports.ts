@@ -42,8 +42,9 @@ export interface DeviceWrite {
   identity: string;
   samples: Sample[];
   /**
-   * Signals to create if the identity does not have them yet (an existing signal keeps its row:
-   * signals are never redefined or deleted); written in the same commit as the samples.
+   * Signals to create if the identity does not have them yet; an existing one keeps its resource
+   * and values and takes the new metadata (signals are never deleted). Written in the same commit
+   * as the samples, before them.
    */
   signals?: SignalDeclaration[];
   /** Reported (and set) values; an adapter applies each only if it is not older than the stored one. */

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { DeviceWrite, IngestStore } from '../../core/device-ports.js';
 import type { StateWrite } from '../../core/ports.js';
 import { createPartitioner } from './sample-partitions.js';
-import { createSampleWriter } from './sample-writer.js';
+import { createSeriesWriter } from './series-writer.js';
 
 /** Upper bound on device writes per transaction, so that one commit never holds the loop for long. */
 const MAX_BATCH = 8192;
@@ -10,6 +10,8 @@ const MAX_BATCH = 8192;
 export interface SqliteIngestStore extends IngestStore {
   /** Commits whatever is queued, now (before closing the database). */
   flush(): void;
+  /** Partitions were dropped: statements and partitions known to the writer are stale. */
+  partitionsDropped(): void;
 }
 
 /**
@@ -18,7 +20,7 @@ export interface SqliteIngestStore extends IngestStore {
  * cost of durability is then one commit per batch, not per message.
  */
 export function createSqliteIngestStore(db: Database.Database): SqliteIngestStore {
-  const samples = createSampleWriter(db, createPartitioner(db));
+  const series = createSeriesWriter(db, createPartitioner(db));
   const idOf = db.prepare('SELECT id FROM identities WHERE identity = ?').pluck();
   // A report older than the stored state (a batch of history) is kept as a sample only.
   const upsertState =
@@ -44,7 +46,9 @@ export function createSqliteIngestStore(db: Database.Database): SqliteIngestStor
         ids.set(write.identity, (id = idOf.get(write.identity) as number | undefined));
       if (id === undefined) return false;
       const receivedAt = write.seen.at;
-      for (const sample of write.samples) samples.add(write.identity, sample, receivedAt);
+      if (write.signals)
+        for (const signal of write.signals) series.declare(write.identity, signal, receivedAt);
+      for (const sample of write.samples) series.add(write.identity, sample, receivedAt);
       let states = newest.get(id);
       if (!states) newest.set(id, (states = new Map<string, StateWrite>()));
       for (const state of write.state) {
@@ -54,7 +58,7 @@ export function createSqliteIngestStore(db: Database.Database): SqliteIngestStor
       lastSeen.set(id, write.seen);
       return true;
     });
-    samples.write();
+    series.write();
     for (const [id, states] of newest) {
       for (const state of states.values()) {
         const json = JSON.stringify(state.reported);
@@ -76,7 +80,7 @@ export function createSqliteIngestStore(db: Database.Database): SqliteIngestStor
         outcomes = commit(writes);
       } catch (error) {
         // The transaction was rolled back: partitions it created are gone too.
-        samples.reset();
+        series.reset();
         outcomes = writes.map(() => error as Error);
       }
       answers.forEach((answer, k) => answer(outcomes[k]!));
@@ -92,5 +96,6 @@ export function createSqliteIngestStore(db: Database.Database): SqliteIngestStor
       });
     },
     flush,
+    partitionsDropped: () => series.reset(),
   };
 }

@@ -1,0 +1,178 @@
+import type Database from 'better-sqlite3';
+import type { Sample, SignalDeclaration } from '../../core/device-ports.js';
+import type { ResourceValue } from '../../core/schemas/common.js';
+import { placeholders, runChunked } from './multi-row.js';
+import { createRollupWriter, type Agg, type SeriesBuckets } from './rollup-writer.js';
+import { partitionOf, ROLLUP_WIDTHS, type createPartitioner, type Partition } from './sample-partitions.js';
+
+const SAMPLE_COLUMNS = 5;
+const SIGNAL_COLUMNS = 7;
+const WIDTHS_US = ROLLUP_WIDTHS.map((w) => w * 1_000_000);
+
+/** SQLite has no boolean: samples of boolean resources are stored as 1 and 0. */
+const storable = (value: ResourceValue) => (typeof value === 'boolean' ? (value ? 1 : 0) : value);
+
+interface PartitionBatch {
+  partition: Partition;
+  /** identity, signal, timestamp, received_at, value per sample. */
+  rows: unknown[];
+  series: Map<string, SeriesBuckets>;
+}
+
+interface Newest {
+  identity: string;
+  signal: string;
+  resource: string;
+  timestamp: number;
+  receivedAt: number;
+  value: string | number;
+}
+
+/**
+ * Collects the samples of one ingest transaction and writes them with what they change, inside
+ * that transaction: the samples (multi-row inserts per partition), their rollups (one upsert per
+ * series and bucket, from partial aggregates computed here) and the newest value of each signal
+ * (one upsert per series). A sample that replaces a stored one (same identity, signal and time) has
+ * its buckets recomputed from the stored samples instead, so rollups stay exact.
+ */
+export function createSeriesWriter(db: Database.Database, partitions: ReturnType<typeof createPartitioner>) {
+  const statements = new Map<string, Database.Statement>();
+  const pending = new Map<string, PartitionBatch>();
+  const newest = new Map<string, Newest>();
+  const declared: unknown[] = [];
+  const rollups = createRollupWriter(db, statements);
+  let last: PartitionBatch | undefined;
+
+  function prepared(key: string, sql: () => string): Database.Statement {
+    let statement = statements.get(key);
+    if (!statement) statements.set(key, (statement = db.prepare(sql())));
+    return statement;
+  }
+
+  const insertSamples = (p: Partition) => (rows: number) =>
+    prepared(`${p.table}:insert:${rows}`, () => {
+      partitions.ensure(p);
+      return `INSERT INTO ${p.table} (identity, resource, timestamp, received_at, value)
+        VALUES ${placeholders(rows, SAMPLE_COLUMNS)} ON CONFLICT DO NOTHING`;
+    });
+  const replaceSample = (p: Partition) =>
+    prepared(
+      `${p.table}:replace`,
+      () =>
+        `UPDATE ${p.table} SET received_at = ?, value = ? WHERE identity = ? AND resource = ? AND timestamp = ?`,
+    );
+  const upsertSignals = (rows: number) =>
+    prepared(
+      `signals:${rows}`,
+      () => `INSERT INTO signals (identity, signal, resource, created_at, last_value, last_update, last_insert)
+      VALUES ${placeholders(rows, SIGNAL_COLUMNS)} ON CONFLICT (identity, signal) DO UPDATE SET
+        last_value = excluded.last_value, last_update = excluded.last_update, last_insert = excluded.last_insert
+      WHERE signals.last_update IS NULL OR excluded.last_update >= signals.last_update`,
+    );
+  const declare = () =>
+    prepared(
+      'signals:declare',
+      () => `INSERT INTO signals (identity, signal, resource, metadata, created_at) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (identity, signal) DO UPDATE SET metadata = excluded.metadata`,
+    );
+
+  /**
+   * Writes a partition's samples; a chunk that did not insert every row met stored samples (or
+   * repeated itself): each of its rows is then written over, and its buckets marked for recompute.
+   */
+  function writeSamples(batch: PartitionBatch): Set<string> {
+    const dirty = new Set<string>();
+    const { rows, partition } = batch;
+    runChunked(insertSamples(partition), rows, SAMPLE_COLUMNS, (result, first, count) => {
+      if (result.changes === count) return;
+      const replace = replaceSample(partition);
+      for (let row = first; row < first + count; row++) {
+        const [identity, signal, timestamp, receivedAt, value] = rows.slice(
+          row * SAMPLE_COLUMNS,
+          (row + 1) * SAMPLE_COLUMNS,
+        ) as [string, string, number, number, unknown];
+        replace.run(receivedAt, value, identity, signal, timestamp);
+        dirty.add(`${identity}\u0000${signal}\u0000${timestamp - (timestamp % WIDTHS_US[0]!)}`);
+      }
+    });
+    return dirty;
+  }
+
+  return {
+    add(identity: string, sample: Sample, receivedAt: number): void {
+      const { timestamp, retention, signal } = sample;
+      let batch = last;
+      const p = batch?.partition;
+      if (!batch || !p || timestamp < p.startUs || timestamp >= p.endUs || p.retention !== retention) {
+        const partition = partitionOf(retention, timestamp);
+        batch = pending.get(partition.table);
+        if (!batch) pending.set(partition.table, (batch = { partition, rows: [], series: new Map() }));
+        last = batch;
+      }
+      const value = storable(sample.value);
+      batch.rows.push(identity, signal, timestamp, receivedAt, value);
+      const key = `${identity}\u0000${signal}`;
+      let series = batch.series.get(key);
+      if (!series)
+        batch.series.set(key, (series = { identity, signal, widths: ROLLUP_WIDTHS.map(() => new Map()) }));
+      const numeric = typeof value === 'number' ? value : null;
+      for (let w = 0; w < WIDTHS_US.length; w++) {
+        const bucket = timestamp - (timestamp % WIDTHS_US[w]!);
+        const aggs = series.widths[w]!;
+        const agg = aggs.get(bucket);
+        if (!agg) aggs.set(bucket, newAgg(numeric));
+        else addTo(agg, numeric);
+      }
+      const current = newest.get(key);
+      if (!current)
+        newest.set(key, { identity, signal, resource: sample.resource, timestamp, receivedAt, value });
+      else if (current.timestamp <= timestamp) {
+        current.timestamp = timestamp;
+        current.receivedAt = receivedAt;
+        current.value = value;
+      }
+    },
+    /** A signal to create (or whose metadata to replace) in this transaction. */
+    declare(identity: string, signal: SignalDeclaration, at: number): void {
+      declared.push(identity, signal.signal, signal.resource, signal.metadata, at);
+    },
+    /** Writes what was added; must run inside the transaction. */
+    write(): void {
+      for (let k = 0; k < declared.length; k += 5) declare().run(declared.slice(k, k + 5));
+      for (const batch of pending.values()) rollups.write(batch.partition, batch.series, writeSamples(batch));
+      const params: unknown[] = [];
+      for (const n of newest.values())
+        params.push(n.identity, n.signal, n.resource, n.receivedAt, n.value, n.timestamp, n.receivedAt);
+      runChunked(upsertSignals, params, SIGNAL_COLUMNS);
+      this.clear();
+    },
+    clear(): void {
+      pending.clear();
+      newest.clear();
+      declared.length = 0;
+      last = undefined;
+    },
+    /** After a rollback or a dropped partition: cached statements and known partitions are stale. */
+    reset(): void {
+      this.clear();
+      statements.clear();
+      partitions.reset();
+    },
+  };
+}
+
+function newAgg(numeric: number | null): Agg {
+  return { count: 1, sum: numeric, min: numeric, max: numeric };
+}
+
+function addTo(agg: Agg, numeric: number | null): void {
+  agg.count++;
+  if (numeric === null) return;
+  if (agg.sum === null) {
+    agg.sum = agg.min = agg.max = numeric;
+    return;
+  }
+  agg.sum += numeric;
+  if (numeric < agg.min!) agg.min = numeric;
+  if (numeric > agg.max!) agg.max = numeric;
+}
