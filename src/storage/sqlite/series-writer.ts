@@ -114,7 +114,10 @@ export function createSeriesWriter(db: Database.Database, partitions: ReturnType
       const key = `${identity}\u0000${signal}`;
       let series = batch.series.get(key);
       if (!series)
-        batch.series.set(key, (series = { identity, signal, widths: ROLLUP_WIDTHS.map(() => new Map()) }));
+        batch.series.set(
+          key,
+          (series = { identity, signal, widths: ROLLUP_WIDTHS.map(() => new Map<number, Agg>()) }),
+        );
       const numeric = typeof value === 'number' ? value : null;
       for (let w = 0; w < WIDTHS_US.length; w++) {
         const bucket = timestamp - (timestamp % WIDTHS_US[w]!);
