@@ -49,7 +49,8 @@ export interface DeviceWrite {
   signals?: SignalDeclaration[];
   /** Reported (and set) values; an adapter applies each only if it is not older than the stored one. */
   state: StateWrite[];
-  seen: { at: number; ip: string | null };
+  /** `at` is the server time of the write; contact (lastseen, lastip) is recorded unless `contact` is false. */
+  seen: { at: number; ip: string | null; contact?: false };
 }
 
 export interface DeviceIdentityStore {

@@ -25,7 +25,7 @@ const MAX_FUTURE_MICROS = DAY_MICROS;
 const MAX_PAST_MICROS = 3653 * DAY_MICROS;
 
 /** Values arrive as text (MQTT, HTTP) or JSON (batches); objects are kept as their JSON text. */
-function toResourceValue(raw: unknown): ResourceValue {
+export function toResourceValue(raw: unknown): ResourceValue {
   if (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean') return raw;
   return JSON.stringify(raw) ?? 'null';
 }
@@ -291,7 +291,7 @@ export class DeviceService {
 }
 
 /** The newest write of each resource (the state a batch of records leaves). */
-function newestPerResource(writes: StateWrite[]): StateWrite[] {
+export function newestPerResource(writes: StateWrite[]): StateWrite[] {
   const newest = new Map<string, StateWrite>();
   for (const write of writes) {
     const previous = newest.get(write.resource);
@@ -300,7 +300,7 @@ function newestPerResource(writes: StateWrite[]): StateWrite[] {
   return [...newest.values()];
 }
 
-function checkTimestamp(timestamp: number, now: number): number {
+export function checkTimestamp(timestamp: number, now: number): number {
   if (!Number.isFinite(timestamp) || timestamp < 0)
     throw invalidParameter('timestamp', 'must be a positive number');
   if (timestamp > now + MAX_FUTURE_MICROS)

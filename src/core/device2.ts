@@ -13,6 +13,8 @@ import { ResourceService } from './resource-service.js';
 import { SettingsService } from './settings-service.js';
 import { StateService } from './state-service.js';
 import { TagService } from './tag-service.js';
+import { PublishData } from './publish-data.js';
+import { TimeSeriesQueries } from './time-series-query.js';
 
 export interface Device2Deps {
   store: Store;
@@ -57,6 +59,20 @@ export function createCore({ store, events, clock, metrics }: Device2Deps): Core
     connections,
     events,
     activity,
+    clock,
+  });
+
+  const series = new TimeSeriesQueries({
+    series: store.series,
+    identities: store.identities,
+    resources: catalog,
+    clock,
+  });
+  const publishData = new PublishData({
+    ingest: store.ingest,
+    identities: store.identities,
+    series: store.series,
+    resources: catalog,
     clock,
   });
 
@@ -106,6 +122,14 @@ export function createCore({ store, events, clock, metrics }: Device2Deps): Core
     updateGatewaySettings: (p) => settings.update(p),
     getSolutionPairing: () => settings.pairing(),
     getDeviceMetrics: (p) => metrics.query(p),
+    publishData: (p) => publishData.publish(p),
+    queryResource: (p) => series.queryResource(p),
+    querySignal: (p) => series.querySignal(p),
+    querySignals: (p) => series.querySignals(p),
+    aggrqueryResource: (p) => series.aggrqueryResource(p),
+    aggrquerySignal: (p) => series.aggrquerySignal(p),
+    aggrquerySignals: (p) => series.aggrquerySignals(p),
+    latestSignalsSearch: (p) => series.latestSignalsSearch(p),
   };
   return { device2, devices };
 }

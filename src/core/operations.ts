@@ -31,6 +31,21 @@ import {
   UpdateResourceParams,
 } from './schemas/resource.js';
 import { GatewaySettings, GatewaySettingsPatch, SolutionPairing } from './schemas/settings.js';
+import {
+  AggrQueryResourceParams,
+  AggrQuerySignalParams,
+  AggrQuerySignalsParams,
+  LatestSignalsSearchParams,
+  LatestSignalsSearchResult,
+  PublishDataParams,
+  QueryResourceParams,
+  QuerySignalParams,
+  QuerySignalsParams,
+  ResourceAggregateResult,
+  ResourceQueryResult,
+  SignalAggregateResult,
+  SignalQueryResult,
+} from './schemas/time-series.js';
 
 interface OperationSpec {
   summary: string;
@@ -133,6 +148,11 @@ export const operations = {
     params: UpdateIdentityPermissionParams,
     status: 204,
   },
+  publishData: {
+    summary: 'Write a batch of timestamped values of an identity straight to the store.',
+    params: PublishDataParams,
+    status: 204,
+  },
   addResource: { summary: 'Define a resource.', params: ResourceParams, status: 204 },
   getGatewayResource: {
     summary: 'Definition of one resource.',
@@ -177,6 +197,48 @@ export const operations = {
     summary: 'Device metrics (connections, provisioning, publishes) aggregated per 1m, 5m or 1h window.',
     params: GetDeviceMetricsParams,
     result: GetDeviceMetricsResult,
+    status: 200,
+  },
+  queryResource: {
+    summary: 'Samples of a resource of some identities, newest first by default.',
+    params: QueryResourceParams,
+    result: ResourceQueryResult,
+    status: 200,
+  },
+  querySignal: {
+    summary: 'Samples of one signal of an identity, newest first by default.',
+    params: QuerySignalParams,
+    result: SignalQueryResult,
+    status: 200,
+  },
+  querySignals: {
+    summary: 'Samples of signals of an identity, merged, newest first by default.',
+    params: QuerySignalsParams,
+    result: SignalQueryResult,
+    status: 200,
+  },
+  aggrqueryResource: {
+    summary: 'count/max/min/sum of a resource per 1m, 5m or 1h bucket, newest bucket first.',
+    params: AggrQueryResourceParams,
+    result: ResourceAggregateResult,
+    status: 200,
+  },
+  aggrquerySignal: {
+    summary: 'count/max/min/sum of one signal per 1m, 5m or 1h bucket, newest bucket first.',
+    params: AggrQuerySignalParams,
+    result: SignalAggregateResult,
+    status: 200,
+  },
+  aggrquerySignals: {
+    summary: 'count/max/min/sum of signals of an identity per 1m, 5m or 1h bucket, newest bucket first.',
+    params: AggrQuerySignalsParams,
+    result: SignalAggregateResult,
+    status: 200,
+  },
+  latestSignalsSearch: {
+    summary: 'The newest value of every signal, filtered, sorted and paged.',
+    params: LatestSignalsSearchParams,
+    result: LatestSignalsSearchResult,
     status: 200,
   },
 } satisfies Record<string, OperationSpec>;

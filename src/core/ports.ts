@@ -2,6 +2,7 @@ import type { DeviceIdentityStore, IngestStore } from './device-ports.js';
 import type { IdentityState, ResourceValue, Tag } from './schemas/common.js';
 import type { AuthType, IdentityPermission } from './schemas/identity.js';
 import type { DeviceMetricsStore } from './device-metrics-ports.js';
+import type { TimeSeriesStore } from './time-series-ports.js';
 import type { ResourceDefinition } from './schemas/resource.js';
 import type { GatewaySettings } from './schemas/settings.js';
 import type { WebhookStore } from './webhook-ports.js';
@@ -155,6 +156,8 @@ export interface Store {
   devices: DeviceIdentityStore;
   ingest: IngestStore;
   deviceMetrics: DeviceMetricsStore;
+  /** Reads of the time series (written through `ingest`) and retention drops. */
+  series: TimeSeriesStore;
   /** Webhooks and their delivery outbox (core/webhook-ports.ts). */
   webhooks: WebhookStore;
   /** Flushes and releases everything; no method may be called afterwards. */

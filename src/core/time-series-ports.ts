@@ -36,7 +36,9 @@ export interface RawSample extends SeriesKey {
 }
 
 export interface RawQuery {
-  series: SeriesKey[];
+  /** Every signal of `signals` of every identity of `identities`. */
+  identities: string[];
+  signals: string[];
   from: number;
   to: number;
   /** Reported time or server time; ties broken by identity, then signal (in the same direction). */
@@ -59,7 +61,9 @@ export interface RollupRow extends SeriesKey {
 }
 
 export interface RollupQuery {
-  series: SeriesKey[];
+  /** Every signal of `signals` of every identity of `identities`. */
+  identities: string[];
+  signals: string[];
   /** Seconds. */
   width: BucketWidth;
   /**

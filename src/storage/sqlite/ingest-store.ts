@@ -55,7 +55,7 @@ export function createSqliteIngestStore(db: Database.Database): SqliteIngestStor
         const previous = states.get(state.resource);
         if (!previous || previous.timestamp <= state.timestamp) states.set(state.resource, state);
       }
-      lastSeen.set(id, write.seen);
+      if (write.seen.contact !== false) lastSeen.set(id, write.seen);
       return true;
     });
     series.write();

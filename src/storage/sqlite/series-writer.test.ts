@@ -43,7 +43,10 @@ interface Expected {
   receivedAt: number;
 }
 
-type Row = { identity: string; signal: string; width: number; bucket: number } & Record<string, unknown>;
+type Row = { retention: number; identity: string; signal: string; width: number; bucket: number } & Record<
+  string,
+  unknown
+>;
 
 /** What the rollups must hold, computed from the final samples of every series. */
 function bruteForce(samples: Map<string, Expected>, widths: number[]): Row[] {
@@ -86,15 +89,19 @@ function storedRollups(db: Database.Database): Row[] {
     retention: number;
     rollup_table: string;
   }[];
-  return partitions.flatMap(({ retention, rollup_table }) =>
-    (db.prepare(`SELECT * FROM ${rollup_table}`).all() as Row[]).map((row) => ({ retention, ...row })),
+  return partitions.flatMap(
+    ({ retention, rollup_table }) =>
+      db.prepare(`SELECT ${retention} AS retention, * FROM ${rollup_table}`).all() as Row[],
   );
 }
 
 /** Sorted, with sums rounded: floating-point addition depends on the order of the terms. */
 const order = (rows: Row[]) =>
   rows
-    .map((row) => ({ ...row, sum: row.sum === null ? null : Math.round((row.sum as number) * 1e6) / 1e6 }))
+    .map((row): Row => ({
+      ...row,
+      sum: row.sum === null ? null : Math.round((row.sum as number) * 1e6) / 1e6,
+    }))
     .sort((x, y) =>
       `${x.retention}|${x.identity}|${x.signal}|${x.width}|${x.bucket}`.localeCompare(
         `${y.retention}|${y.identity}|${y.signal}|${y.width}|${y.bucket}`,

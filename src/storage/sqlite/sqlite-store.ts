@@ -9,6 +9,7 @@ import { openDatabase } from './open-database.js';
 import { upgradeLegacyPartitions } from './sample-partitions.js';
 import { createSqliteResourceStore } from './resource-store.js';
 import { createSqliteSettingsStore } from './settings-store.js';
+import { createSqliteTimeSeriesStore } from './time-series-store.js';
 import { createSqliteWebhookStore } from './webhook-store.js';
 
 /** The embedded default backend: one SQLite file (or ':memory:' for tests). */
@@ -27,6 +28,7 @@ export function createSqliteStore(path: string): Store {
     devices: createSqliteDeviceIdentityStore(db),
     ingest,
     deviceMetrics: createSqliteDeviceMetricsStore(db),
+    series: createSqliteTimeSeriesStore(db, { partitionsDropped: () => ingest.partitionsDropped() }),
     webhooks: createSqliteWebhookStore(db, groupCommit),
     async close() {
       if (db.open) {

@@ -1,0 +1,101 @@
+import { toMicros, type Clock } from './clock.js';
+import type { IngestStore, Sample } from './device-ports.js';
+import { checkTimestamp, newestPerResource, toResourceValue } from './device-service.js';
+import { GatewayError, identityNotFound, invalidParameter } from './errors.js';
+import type { IdentityStore, StateWrite } from './ports.js';
+import type { ResourceCatalog } from './resource-catalog.js';
+import { conformValue, MAX_STRING_VALUE_BYTES } from './resource-values.js';
+import type { ResourceValue } from './schemas/common.js';
+import type { PublishDataParams } from './schemas/time-series.js';
+import type { SignalRecord, TimeSeriesStore } from './time-series-ports.js';
+
+/** The same error naming the parameter where the caller wrote it. */
+function at(parameter: string, error: unknown): unknown {
+  if (!(error instanceof GatewayError) || error.code !== 'INVALID_PARAMETER') return error;
+  const problem = error.message.replace(/^parameter "[^"]*": /, '');
+  return invalidParameter(parameter, problem);
+}
+
+/**
+ * publishData: a batch of history written straight to the store, through the same group commit as
+ * device data. Each value must belong to a defined resource (checked against its definition) or to
+ * a signal the identity already has (a signal parser channel). The newest value of each resource
+ * becomes its reported and set state unless the stored state is newer, as for a device batch. It is
+ * not device traffic: no data_in event, no device metrics, lastseen unchanged (docs/time-series.md).
+ */
+export class PublishData {
+  constructor(
+    private readonly deps: {
+      ingest: IngestStore;
+      identities: IdentityStore;
+      series: TimeSeriesStore;
+      resources: ResourceCatalog;
+      clock: Clock;
+    },
+  ) {}
+
+  async publish({ identity, payload }: PublishDataParams): Promise<void> {
+    const { ingest, identities, series, resources, clock } = this.deps;
+    if ((await identities.existing([identity])).size === 0) throw identityNotFound(identity);
+    const definitions = await resources.list();
+    const now = clock.nowMicros();
+    let channels: Map<string, SignalRecord> | undefined;
+    const samples: Sample[] = [];
+    const state: StateWrite[] = [];
+    for (let i = 0; i < payload.length; i++) {
+      const record = payload[i]!;
+      let timestamp: number;
+      try {
+        timestamp = checkTimestamp(toMicros(record.timestamp), now);
+      } catch (error) {
+        throw at(`payload[${i}].timestamp`, error);
+      }
+      for (const name of Object.keys(record.values)) {
+        const parameter = `payload[${i}].values.${name}`;
+        const raw = toResourceValue(record.values[name]);
+        const definition = Object.hasOwn(definitions, name) ? definitions[name] : undefined;
+        if (definition) {
+          let value: ResourceValue;
+          try {
+            value = conformValue(definition, raw, name);
+          } catch (error) {
+            throw at(parameter, error);
+          }
+          samples.push({
+            signal: name,
+            resource: name,
+            retention: Number(definition.retention),
+            timestamp,
+            value,
+          });
+          state.push({ resource: name, set: value, reported: value, timestamp });
+          continue;
+        }
+        channels ??= new Map((await series.signals(identity)).map((s) => [s.signal, s]));
+        const channel = channels.get(name);
+        if (!channel)
+          throw invalidParameter(parameter, 'is neither a defined resource nor a signal of the identity');
+        if (typeof raw === 'string' && Buffer.byteLength(raw) > MAX_STRING_VALUE_BYTES)
+          throw invalidParameter(parameter, `values are limited to ${MAX_STRING_VALUE_BYTES} bytes`);
+        const carrier = Object.hasOwn(definitions, channel.resource)
+          ? definitions[channel.resource]
+          : undefined;
+        samples.push({
+          signal: name,
+          resource: channel.resource,
+          retention: Number(carrier?.retention ?? '12'),
+          timestamp,
+          value: raw,
+        });
+      }
+    }
+    if (samples.length === 0) return;
+    const written = await ingest.write({
+      identity,
+      samples,
+      state: newestPerResource(state),
+      seen: { at: now, ip: null, contact: false },
+    });
+    if (!written) throw identityNotFound(identity);
+  }
+}
