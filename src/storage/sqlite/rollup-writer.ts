@@ -15,6 +15,9 @@ export interface SeriesBuckets {
   identity: string;
   signal: string;
   widths: Map<number, Agg>[];
+  /** Per width, the bucket last added to and its aggregate (samples mostly come in order). */
+  lastBucket: number[];
+  lastAgg: (Agg | undefined)[];
 }
 
 const COLUMNS = 8;
@@ -59,15 +62,16 @@ export function createRollupWriter(db: Database.Database, statements: Map<string
 
   return {
     /** `dirty`: `identity\0signal\0base bucket` of every replaced sample. */
-    write(partition: Partition, series: Map<string, SeriesBuckets>, dirty: Set<string>): void {
+    write(partition: Partition, series: Iterable<SeriesBuckets>, dirty: Set<string>): void {
+      const all = [...series];
       for (let w = 0; w < ROLLUP_WIDTHS.length; w++) {
         const width = ROLLUP_WIDTHS[w]!;
         const widthUs = width * 1_000_000;
         const params: unknown[] = [];
         const recompute: [string, string, number][] = [];
-        for (const [key, s] of series) {
+        for (const s of all) {
           for (const [bucket, agg] of s.widths[w]!) {
-            if (dirty.size > 0 && holdsDirty(dirty, key, bucket, widthUs))
+            if (dirty.size > 0 && holdsDirty(dirty, `${s.identity}\u0000${s.signal}`, bucket, widthUs))
               recompute.push([s.identity, s.signal, bucket]);
             else params.push(s.identity, s.signal, width, bucket, agg.count, agg.sum, agg.min, agg.max);
           }

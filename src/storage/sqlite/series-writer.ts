@@ -16,16 +16,19 @@ interface PartitionBatch {
   partition: Partition;
   /** identity, signal, timestamp, received_at, value per sample. */
   rows: unknown[];
-  series: Map<string, SeriesBuckets>;
+  series: Map<SeriesState, SeriesBuckets>;
 }
 
-interface Newest {
+/** One series in one transaction: its newest sample, and its partial aggregates where it was last written. */
+interface SeriesState {
   identity: string;
   signal: string;
   resource: string;
   timestamp: number;
   receivedAt: number;
   value: string | number;
+  buckets: SeriesBuckets;
+  batch: PartitionBatch;
 }
 
 /**
@@ -38,7 +41,9 @@ interface Newest {
 export function createSeriesWriter(db: Database.Database, partitions: ReturnType<typeof createPartitioner>) {
   const statements = new Map<string, Database.Statement>();
   const pending = new Map<string, PartitionBatch>();
-  const newest = new Map<string, Newest>();
+  /** identity -> signal -> its state in this transaction. */
+  const seriesOf = new Map<string, Map<string, SeriesState>>();
+  const touched: SeriesState[] = [];
   const declared: unknown[] = [];
   const rollups = createRollupWriter(db, statements);
   let last: PartitionBatch | undefined;
@@ -111,28 +116,51 @@ export function createSeriesWriter(db: Database.Database, partitions: ReturnType
       }
       const value = storable(sample.value);
       batch.rows.push(identity, signal, timestamp, receivedAt, value);
-      const key = `${identity}\u0000${signal}`;
-      let series = batch.series.get(key);
-      if (!series)
-        batch.series.set(
-          key,
-          (series = { identity, signal, widths: ROLLUP_WIDTHS.map(() => new Map<number, Agg>()) }),
-        );
+      // This runs once per sample on the device hot path: nested maps instead of composite string
+      // keys, and the bucket of the previous sample checked before any map.
+      let bySignal = seriesOf.get(identity);
+      if (!bySignal) seriesOf.set(identity, (bySignal = new Map<string, SeriesState>()));
+      let series = bySignal.get(signal);
+      if (!series) {
+        const buckets = newBuckets(identity, signal);
+        series = {
+          identity,
+          signal,
+          resource: sample.resource,
+          timestamp,
+          receivedAt,
+          value,
+          buckets,
+          batch,
+        };
+        bySignal.set(signal, series);
+        batch.series.set(series, buckets);
+        touched.push(series);
+      } else if (series.timestamp <= timestamp) {
+        series.timestamp = timestamp;
+        series.receivedAt = receivedAt;
+        series.value = value;
+      }
+      let buckets = series.buckets;
+      if (series.batch !== batch) {
+        let other = batch.series.get(series);
+        if (!other) batch.series.set(series, (other = newBuckets(identity, signal)));
+        series.buckets = buckets = other;
+        series.batch = batch;
+      }
       const numeric = typeof value === 'number' ? value : null;
       for (let w = 0; w < WIDTHS_US.length; w++) {
         const bucket = timestamp - (timestamp % WIDTHS_US[w]!);
-        const aggs = series.widths[w]!;
-        const agg = aggs.get(bucket);
-        if (!agg) aggs.set(bucket, newAgg(numeric));
+        if (buckets.lastBucket[w] === bucket) {
+          addTo(buckets.lastAgg[w]!, numeric);
+          continue;
+        }
+        const aggs = buckets.widths[w]!;
+        let agg = aggs.get(bucket);
+        if (!agg) aggs.set(bucket, (agg = newAgg(numeric)));
         else addTo(agg, numeric);
-      }
-      const current = newest.get(key);
-      if (!current)
-        newest.set(key, { identity, signal, resource: sample.resource, timestamp, receivedAt, value });
-      else if (current.timestamp <= timestamp) {
-        current.timestamp = timestamp;
-        current.receivedAt = receivedAt;
-        current.value = value;
+        buckets.lastBucket[w] = bucket;
+        buckets.lastAgg[w] = agg;
       }
     },
     /** A signal to create (or whose metadata to replace) in this transaction. */
@@ -142,16 +170,18 @@ export function createSeriesWriter(db: Database.Database, partitions: ReturnType
     /** Writes what was added; must run inside the transaction. */
     write(): void {
       for (let k = 0; k < declared.length; k += 5) declare().run(declared.slice(k, k + 5));
-      for (const batch of pending.values()) rollups.write(batch.partition, batch.series, writeSamples(batch));
+      for (const batch of pending.values())
+        rollups.write(batch.partition, batch.series.values(), writeSamples(batch));
       const params: unknown[] = [];
-      for (const n of newest.values())
+      for (const n of touched)
         params.push(n.identity, n.signal, n.resource, n.receivedAt, n.value, n.timestamp, n.receivedAt);
       runChunked(upsertSignals, params, SIGNAL_COLUMNS);
       this.clear();
     },
     clear(): void {
       pending.clear();
-      newest.clear();
+      seriesOf.clear();
+      touched.length = 0;
       declared.length = 0;
       last = undefined;
     },
@@ -161,6 +191,16 @@ export function createSeriesWriter(db: Database.Database, partitions: ReturnType
       statements.clear();
       partitions.reset();
     },
+  };
+}
+
+function newBuckets(identity: string, signal: string): SeriesBuckets {
+  return {
+    identity,
+    signal,
+    widths: ROLLUP_WIDTHS.map(() => new Map<number, Agg>()),
+    lastBucket: ROLLUP_WIDTHS.map(() => -1),
+    lastAgg: ROLLUP_WIDTHS.map(() => undefined),
   };
 }
 
