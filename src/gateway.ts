@@ -14,6 +14,8 @@ import type { DeviceService } from './core/device-service.js';
 import { createCore } from './core/device2.js';
 import { createEventIds } from './core/event-source.js';
 import type { Device2Api } from './core/operations.js';
+import { RetentionJob } from './core/retention.js';
+import type { SampleArchive } from './core/time-series-ports.js';
 import { WebhookService } from './core/webhook-service.js';
 import { EventHandlerRunner } from './events/event-handler-runner.js';
 import { createHttpWebhookTransport } from './events/http-webhook-transport.js';
@@ -31,6 +33,8 @@ export interface GatewayOptions {
   clock?: Clock;
   /** Webhook delivery tuning (timeouts, retry schedule); the defaults suit production. */
   webhookDelivery?: Partial<DeliveryOptions>;
+  /** Where partitions go before retention drops them; by default nowhere. */
+  archive?: SampleArchive;
 }
 
 export interface Gateway {
@@ -63,7 +67,7 @@ function openDataDir(config: Config) {
 /** The composition root: the one place that builds and wires every part of the gateway. */
 export function createGateway(
   config: Config,
-  { logger, clock = systemClock, webhookDelivery }: GatewayOptions,
+  { logger, clock = systemClock, webhookDelivery, archive }: GatewayOptions,
 ): Gateway {
   const { store, admin } = openDataDir(config);
   if (admin.generated) {
@@ -84,6 +88,15 @@ export function createGateway(
   const { device2, devices } = createCore({ store, events: bus, clock, metrics: deviceMetrics });
   const deviceHttp = createDeviceHttpListeners({ config, devices, clock, logger });
   const mqtt = createMqttService({ config, devices, activity: deviceMetrics.recorder, logger });
+  const retentionLog = logger.child({ component: 'retention' });
+  const retention = new RetentionJob({
+    store: store.series,
+    clock,
+    ...(archive && { archive }),
+    onError: (err, partition) =>
+      retentionLog.error({ err, partition }, 'partition kept: archive or drop failed'),
+    onDropped: (partition) => retentionLog.info({ partition }, 'partition dropped'),
+  });
   const eventIds = createEventIds();
   const dispatcher = new WebhookDispatcher({
     source: bus,
@@ -113,6 +126,7 @@ export function createGateway(
     await Promise.all([api.close(), deviceHttp.stop(), mqtt.stop()]);
     await eventHandler?.stop();
     await deviceMetrics.stop();
+    await retention.stop();
     // Before the store closes: the deliveries of the last events are written to the outbox.
     await dispatcher.stop();
     await store.close();
@@ -170,6 +184,7 @@ export function createGateway(
       const apiPort = typeof address === 'object' && address ? address.port : config.apiPort;
       logger.info({ listener: 'api', port: apiPort }, 'listening');
       deviceMetrics.start();
+      retention.start();
       try {
         return { apiPort, ...(await deviceHttp.start()), ...(await mqtt.start()) };
       } catch (error) {

@@ -102,14 +102,17 @@ export interface TestApiOptions {
   connectedCount?: () => number;
   /** Timer of the device metrics; by default none runs (getDeviceMetrics flushes anyway). */
   scheduler?: Scheduler;
+  /** A database file, for tests that inspect it; by default the database is in memory. */
+  databaseFile?: string;
 }
 
 export async function startTestApi({
   connectedCount,
   scheduler,
+  databaseFile,
   ...options
 }: TestApiOptions = {}): Promise<TestApi> {
-  const store = createSqliteStore(':memory:');
+  const store = createSqliteStore(databaseFile ?? ':memory:');
   const clock = new FakeClock();
   const events: GatewayEvent[] = [];
   const logger = pino({ level: 'silent' });
