@@ -41,7 +41,10 @@ export interface RawQuery {
   signals: string[];
   from: number;
   to: number;
-  /** Reported time or server time; ties broken by identity, then signal (in the same direction). */
+  /**
+   * Reported time, or server time then reported time; ties broken by identity, then signal (all
+   * in the same direction).
+   */
   sortBy: 'report' | 'server';
   descending: boolean;
   limit: number;

@@ -91,24 +91,26 @@ export class TimeSeriesQueries {
     names: string[] | undefined,
     parameter: string,
   ): Promise<Target> {
+    const unique = names && [...new Set(names)];
     const [records, definitions] = await Promise.all([
-      this.deps.series.signals(identity, names && [...new Set(names)]),
+      this.deps.series.signals(identity, unique),
       this.deps.resources.list(),
     ]);
-    if (names && records.length < new Set(names).size) {
+    const byName = new Map(records.map((r) => [r.signal, r]));
+    const signals = unique ?? records.map((r) => r.signal);
+    // A defined resource is a signal of every identity, with or without samples yet.
+    if (byName.size < signals.length || signals.length === 0) {
       if ((await this.deps.identities.existing([identity])).size === 0)
         throw notFound('identity', `identity "${identity}" does not exist`);
-      const known = new Set(records.map((r) => r.signal));
-      const missing = names.find((name) => !known.has(name))!;
-      throw notFound(parameter, `identity "${identity}" has no signal "${missing}"`);
+      const missing = signals.find((name) => !byName.has(name) && !Object.hasOwn(definitions, name));
+      if (missing !== undefined)
+        throw notFound(parameter, `identity "${identity}" has no signal "${missing}"`);
     }
-    if (!names && records.length === 0 && (await this.deps.identities.existing([identity])).size === 0)
-      throw notFound('identity', `identity "${identity}" does not exist`);
-    return {
-      identities: [identity],
-      signals: records.map((r) => r.signal),
-      booleans: new Set(records.filter((r) => isBoolean(definitions, r)).map((r) => r.signal)),
-    };
+    const booleans = signals.filter((name) => {
+      const record = byName.get(name);
+      return record ? isBoolean(definitions, record) : definitions[name]?.format === 'boolean';
+    });
+    return { identities: [identity], signals, booleans: new Set(booleans) };
   }
 
   private async raw<K extends Key>(

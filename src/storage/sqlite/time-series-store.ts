@@ -88,7 +88,7 @@ export function createSqliteTimeSeriesStore(
       }
     }
     const direction = query.descending ? 'DESC' : 'ASC';
-    const key = query.sortBy === 'server' ? 'receivedAt' : 'timestamp';
+    const key = query.sortBy === 'server' ? `receivedAt ${direction}, timestamp` : 'timestamp';
     // A compound SELECT with ORDER BY merges its arms, each read in index order, and stops at LIMIT.
     const sql = `${arms.join(' UNION ALL ')} ORDER BY ${key} ${direction}, identity ${direction}, signal ${direction} LIMIT ? OFFSET ?`;
     return cache.get(sql).all(...params, query.limit, query.offset) as RawSample[];
