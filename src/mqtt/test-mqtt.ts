@@ -76,6 +76,7 @@ export async function startMqttGateway(
   return {
     device2,
     devices,
+    broker,
     events,
     activity,
     url: `mqtt://127.0.0.1:${ports[0]}`,
