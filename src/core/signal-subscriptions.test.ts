@@ -118,6 +118,24 @@ describe('signal subscriptions', () => {
     expect(subscriptions.sessions('a', ['temp'])[0]?.status).toBe('ok');
   });
 
+  it('shows a session whose sink failed as failed, and goes on with the others', async () => {
+    const { subscriptions, connect, sample } = setup();
+    const broken = subscriptions.open('conn-x', 'a', {
+      send() {
+        throw new Error('socket gone');
+      },
+    });
+    const working = connect('conn-a', 'a');
+    await subscriptions.subscribe(broken, 's/a/temp', { identity: 'a', signal: 'temp' }, 1);
+    await subscriptions.subscribe(working.session, 's/a/temp', { identity: 'a', signal: 'temp' }, 1);
+    subscriptions.committed('a', [sample('temp', T, 1)]);
+    expect(working.received).toHaveLength(1);
+    expect(subscriptions.sessions('a', ['temp']).map((s) => [s.sessionId, s.status])).toEqual([
+      ['conn-x', 'failed'],
+      ['conn-a', 'sending'],
+    ]);
+  });
+
   it('stops sending after an unsubscribe, a close, or a withdrawn permission', async () => {
     const permissions: Record<string, IdentityPermission> = { b: { subscript: { identities: ['a'] } } };
     const { subscriptions, connect, sample } = setup(permissions);

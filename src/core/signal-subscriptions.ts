@@ -49,6 +49,7 @@ export class SignalSession {
   readonly progress = new Map<string, Progress>();
   awaiting = 0;
   droppedSinceAck = 0;
+  failedSinceAck = false;
   closed = false;
 
   constructor(
@@ -153,7 +154,14 @@ export class SignalSubscriptions implements SubscriberSource {
       if (targets.size === 0) continue;
       deliveries.sort((a, b) => a.timestamp - b.timestamp);
       for (const [session, qos] of targets) {
-        const sent = session.sink.send(identity, signal, deliveries, qos);
+        let sent = 0;
+        try {
+          sent = session.sink.send(identity, signal, deliveries, qos);
+        } catch {
+          // A subscriber's connection failing is no failure of the publisher's write, which is
+          // committed: the session shows it instead.
+          session.failedSinceAck = true;
+        }
         session.awaiting += sent;
         if (sent < deliveries.length) session.droppedSinceAck += deliveries.length - sent;
       }
@@ -164,6 +172,7 @@ export class SignalSubscriptions implements SubscriberSource {
   acknowledged(session: SignalSession, identity: string, signal: string, timestamp: number): void {
     if (session.awaiting > 0) session.awaiting--;
     session.droppedSinceAck = 0;
+    session.failedSinceAck = false;
     const key = seriesKey(identity, signal);
     const progress = session.progress.get(key);
     const now = this.deps.clock.nowMicros();
@@ -191,7 +200,7 @@ export class SignalSubscriptions implements SubscriberSource {
           sessionType: 'mqtt_qos1',
           subscriber: session.subscriber,
           offset: progress?.offset ?? null,
-          status: session.droppedSinceAck > 0 ? 'overloaded' : session.awaiting > 0 ? 'sending' : 'ok',
+          status: status(session),
           lastUpdate: progress?.lastUpdate ?? since,
         });
       }
@@ -237,6 +246,12 @@ export class SignalSubscriptions implements SubscriberSource {
       if (bySignal.size === 0) this.exact.delete(identity);
     }
   }
+}
+
+function status(session: SignalSession): string {
+  if (session.failedSinceAck) return 'failed';
+  if (session.droppedSinceAck > 0) return 'overloaded';
+  return session.awaiting > 0 ? 'sending' : 'ok';
 }
 
 function matches(filter: SignalFilter, identity: string, signal: string): boolean {

@@ -150,6 +150,24 @@ describe('signal subscriptions over MQTT', () => {
       .toBe(isoMicros(sample.timestamp));
   });
 
+  it('checks the subscriptions of a persistent session again when it reconnects, and follows its PUBACKs', async () => {
+    const sensor = await device('sensor');
+    const options = { username: '', password: tokenFor('display'), reconnectPeriod: 0, clean: false };
+    const first = await mqtt.connectAsync(gw.url, { ...options, clientId: 'display-1' });
+    await first.subscribeAsync('s/sensor/temp', { qos: 1 });
+    await first.endAsync();
+    await expect.poll(() => subscribers('sensor', 'temp')).toEqual([]);
+    const again = await mqtt.connectAsync(gw.url, { ...options, clientId: 'display-1' });
+    clients.push(again);
+    await expect.poll(async () => (await subscribers('sensor', 'temp')).length).toBe(1);
+    const message = nextMessage(again);
+    await sensor.publishAsync('$resource/temp', '4', { qos: 1 });
+    const { timestamp } = JSON.parse((await message).payload) as { timestamp: number };
+    await expect
+      .poll(async () => (await subscribers('sensor', 'temp'))[0]?.offset)
+      .toBe(isoMicros(timestamp));
+  });
+
   it('ends the session with the connection or an UNSUBSCRIBE', async () => {
     const display = await device('display');
     await display.subscribeAsync('s/sensor/temp', { qos: 0 });
@@ -200,6 +218,13 @@ describe('the signal parser over MQTT', () => {
     );
     expect(JSON.parse((await delivered).payload)).toEqual({ timestamp: t - 1000, value: 20.5 });
     expect(await channels('sensor')).toEqual([['001', '20.5']]);
+    expect(
+      gw.query(
+        'SELECT signal, metadata FROM signals WHERE resource = ? AND signal != ?',
+        'data_in',
+        'data_in',
+      ),
+    ).toEqual([{ signal: '001', metadata: '{"display_name":"T"}' }]);
     await sensor.publishAsync('$as/other/config_io', JSON.stringify({ channels: { '002': {} } }), { qos: 1 });
     await sensor.publishAsync('$as/other/data_in', JSON.stringify({ '002': 'on' }), { qos: 1 });
     expect(await channels('other')).toEqual([['002', 'on']]);

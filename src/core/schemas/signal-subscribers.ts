@@ -47,7 +47,7 @@ export const SignalSubscriber = Type.Object({
   offset: Iso('Reported time of the newest data delivered to the session (null: none yet, or not known)'),
   status: Type.String({
     description:
-      'mqtt_qos1: ok, sending (awaiting PUBACK), overloaded (samples dropped); ' +
+      'mqtt_qos1: ok, sending (awaiting PUBACK), overloaded (samples dropped), failed; ' +
       'sync_to_cloud: ok, pending, retrying, failed; script_async: ok, pending, failed.',
   }),
   last_update: Iso('When the session last delivered, was acknowledged, failed or subscribed'),
