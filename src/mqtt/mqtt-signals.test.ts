@@ -101,6 +101,21 @@ describe('signal subscriptions over MQTT', () => {
     expect((await subscribers('other', 'temp')).map((s) => s.subscriber)).toEqual(['display']);
   });
 
+  it('grants the allowed filters of one SUBSCRIBE and refuses the others, each on its own', async () => {
+    const sensor = await device('sensor');
+    const display = await device('display');
+    const granted = await display
+      .subscribeAsync(['s/other/temp', 's/sensor/temp', 's/x/y/z'], { qos: 1 })
+      .then(
+        (grants) => grants.map((g) => g.qos),
+        (error: { packet?: { granted?: number[] } }) => error.packet?.granted,
+      );
+    expect(granted).toEqual([128, 1, 128]);
+    const message = nextMessage(display);
+    await sensor.publishAsync('$resource/temp', '7', { qos: 1 });
+    expect(await message).toMatchObject({ topic: 's/sensor/temp' });
+  });
+
   it('treats s/<identity>/* as every signal of the identity, and stops when the permission is withdrawn', async () => {
     const sensor = await device('sensor');
     const display = await device('display');
@@ -169,9 +184,25 @@ describe('signal subscriptions over MQTT', () => {
   });
 
   it('ends the session with the connection or an UNSUBSCRIBE', async () => {
+    const sensor = await device('sensor');
     const display = await device('display');
     await display.subscribeAsync('s/sensor/temp', { qos: 0 });
-    expect((await subscribers('sensor', 'temp'))[0]).toMatchObject({ subscriber: 'display' });
+    const message = new Promise<{ qos: number; payload: string }>((resolve) =>
+      display.once('message', (_topic, payload, packet) =>
+        resolve({ qos: packet.qos, payload: payload.toString() }),
+      ),
+    );
+    await sensor.publishAsync('$resource/temp', '5', { qos: 1 });
+    const { qos, payload } = await message;
+    expect(qos).toBe(0);
+    // At QoS 0 the offset moves once the sample is written to the connection.
+    await expect
+      .poll(async () => (await subscribers('sensor', 'temp'))[0])
+      .toMatchObject({
+        subscriber: 'display',
+        offset: isoMicros((JSON.parse(payload) as { timestamp: number }).timestamp),
+        status: 'ok',
+      });
     await display.unsubscribeAsync('s/sensor/temp');
     await expect.poll(() => subscribers('sensor', 'temp')).toEqual([]);
     const again = await device('display');

@@ -53,6 +53,8 @@ interface Awaiting {
 interface ClientState {
   session: SignalSession;
   awaiting: Awaiting[];
+  /** Subscriptions being checked. */
+  checking: number;
 }
 
 const ignore = () => {};
@@ -133,15 +135,30 @@ export function createSignalSessions(deps: {
         state = {
           session: signals.open(device.connectionId, device.identity, sinkFor(client)),
           awaiting: [],
+          checking: 0,
         };
         states.set(client, state);
       }
       const qos = Math.min(subscription.qos, 1) as 0 | 1;
-      signals.subscribe(state.session, subscription.topic, filter, qos).then(
-        (allowed) => callback(null, allowed ? { ...subscription, qos } : null),
+      const current = state;
+      current.checking++;
+      // A connection without any signal subscription keeps no session (it could outlive the
+      // connection, should aedes not report its end).
+      const refuse = () => {
+        const unused = current.checking === 0 && current.session.subscriptions.size === 0;
+        if (unused && states.get(client) === current) close(client);
+        callback(null, null);
+      };
+      signals.subscribe(current.session, subscription.topic, filter, qos).then(
+        (allowed) => {
+          current.checking--;
+          if (allowed) callback(null, { ...subscription, qos });
+          else refuse();
+        },
         (error: unknown) => {
+          current.checking--;
           logger.error({ err: error, topic: subscription.topic }, 'could not check a signal subscription');
-          callback(null, null);
+          refuse();
         },
       );
     },
