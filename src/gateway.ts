@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { buildApi } from './api/build-api.js';
 import { EventStreamHub } from './api/event-stream.js';
 import { createApiMetrics } from './api/metrics.js';
+import { createSignalParserReport } from './api/signal-parser-report.js';
 import { InProcessBus } from './bus/in-process-bus.js';
 import { resolveAdminToken } from './config/admin-token.js';
 import { envName, flagName, type Config } from './config/config-schema.js';
@@ -18,6 +19,8 @@ import { RetentionJob } from './core/retention.js';
 import type { SampleArchive } from './core/time-series-ports.js';
 import { WebhookService } from './core/webhook-service.js';
 import { EventHandlerRunner } from './events/event-handler-runner.js';
+import { EventHandlerSessions } from './events/event-handler-sessions.js';
+import { WebhookSubscriberSource } from './events/webhook-subscribers.js';
 import { createHttpWebhookTransport } from './events/http-webhook-transport.js';
 import { loadEventHandler } from './events/load-event-handler.js';
 import type { DeliveryOptions } from './events/webhook-delivery.js';
@@ -85,9 +88,16 @@ export function createGateway(
     connectedCount: () => devices.connectedDevices(),
     onError: (err) => logger.error({ err }, 'device metrics flush failed'),
   });
-  const { device2, devices } = createCore({ store, events: bus, clock, metrics: deviceMetrics });
+  const signalParser = createSignalParserReport(logger.child({ component: 'signal-parser' }));
+  const { device2, devices, signals, subscribers } = createCore({
+    store,
+    events: bus,
+    clock,
+    metrics: deviceMetrics,
+    signalParserReport: signalParser.report,
+  });
   const deviceHttp = createDeviceHttpListeners({ config, devices, clock, logger });
-  const mqtt = createMqttService({ config, devices, activity: deviceMetrics.recorder, logger });
+  const mqtt = createMqttService({ config, devices, signals, activity: deviceMetrics.recorder, logger });
   const retentionLog = logger.child({ component: 'retention' });
   const retention = new RetentionJob({
     store: store.series,
@@ -108,8 +118,10 @@ export function createGateway(
     ...(webhookDelivery && { options: webhookDelivery }),
   });
   const webhooks = new WebhookService({ store: store.webhooks, control: dispatcher, clock });
+  subscribers.addSource(new WebhookSubscriberSource(store.webhooks));
   const eventStream = new EventStreamHub(bus, eventIds, logger.child({ component: 'event-stream' }));
   const metrics = createApiMetrics(async () => (await device2.countIdentities({})).count);
+  metrics.registry.registerMetric(signalParser.counter);
   const api = buildApi({
     device2,
     webhooks,
@@ -127,6 +139,7 @@ export function createGateway(
     await eventHandler?.stop();
     await deviceMetrics.stop();
     await retention.stop();
+    signalParser.stop();
     // Before the store closes: the deliveries of the last events are written to the outbox.
     await dispatcher.stop();
     await store.close();
@@ -154,11 +167,18 @@ export function createGateway(
         `${envName('eventHandler')} (${flagName('eventHandler')}): ${(error as Error).message}`,
       );
     }
-    eventHandler = new EventHandlerRunner(
+    const runner = new EventHandlerRunner(
       handler,
       checkedDevice2(device2),
       logger.child({ component: 'event-handler' }),
     );
+    eventHandler = runner;
+    const sessions = new EventHandlerSessions({
+      waiting: (identity) => runner.waiting(identity),
+      now: () => clock.nowMicros(),
+    });
+    runner.onSettled = (event, ok) => sessions.settled(event, ok);
+    subscribers.addSource(sessions);
     eventHandler.start(bus);
     logger.info({ module: config.eventHandler }, 'event handler loaded');
   }

@@ -12,6 +12,7 @@ import type { ResourceCatalog } from './resource-catalog.js';
 import { conformValue, MAX_STRING_VALUE_BYTES } from './resource-values.js';
 import type { IdentityState, ResourceValue } from './schemas/common.js';
 import type { SettingsService } from './settings-service.js';
+import type { ParserInput, SignalParser } from './signal-parser.js';
 
 /** One timestamped group of values from a device; `timestamp` in µs, absent for "now". */
 export interface PublishRecord {
@@ -56,6 +57,10 @@ export class DeviceService {
       events: EventPublisher;
       activity: DeviceMetricsRecorder;
       clock: Clock;
+      /** config_io and data_in values become signals and their samples (enable_signal_parser). */
+      signalParser?: Pick<SignalParser, 'parse' | 'forget'>;
+      /** Told of the samples of every committed write (signal subscribers). */
+      onCommitted?: (identity: string, samples: Sample[]) => void;
     },
   ) {}
 
@@ -122,6 +127,7 @@ export class DeviceService {
   ): Promise<void> {
     const { activity, events } = this.deps;
     const identity = as ?? device.identity;
+    let parserInputs: ParserInput[] | undefined;
     try {
       if (identity !== device.identity) await this.checkPublishAs(device, identity);
       const definitions = await this.deps.resources.list();
@@ -163,16 +169,23 @@ export class DeviceService {
             value,
           });
           state.push({ resource: alias, set: value, reported: value, timestamp });
+          if (alias === 'data_in' || alias === 'config_io')
+            (parserInputs ??= []).push({ resource: alias, value, timestamp });
         }
         if (values) payload.push({ timestamp, values });
       }
+      const parsed =
+        parserInputs && (await this.deps.signalParser?.parse(identity, parserInputs, definitions));
+      if (parsed) samples.push(...parsed.samples);
       const written = await this.deps.ingest.write({
         identity,
         samples,
+        ...(parsed && parsed.signals.length > 0 && { signals: parsed.signals }),
         state: records.length > 1 ? newestPerResource(state) : state,
         seen: { at: now, ip: ctx.ip },
       });
       if (!written) throw identityNotFound(identity);
+      this.deps.onCommitted?.(identity, samples);
       if (listened) {
         events.publish({
           type: 'data_in',
@@ -189,6 +202,8 @@ export class DeviceService {
       activity.record('publish_size', identity, payloadBytes);
       activity.record('publish_resource_count', identity, valueCount);
     } catch (error) {
+      // Channels it added in memory may not have been written.
+      if (parserInputs) this.deps.signalParser?.forget(identity);
       activity.record('connection_error', identity, 1, refusalReason(error));
       throw error;
     }

@@ -8,6 +8,7 @@ import { DeviceService } from './device-service.js';
 import { IdentityService } from './identity-service.js';
 import type { Device2Api } from './operations.js';
 import type { Store } from './ports.js';
+import type { Sample } from './device-ports.js';
 import { ResourceCatalog } from './resource-catalog.js';
 import { ResourceService } from './resource-service.js';
 import { SettingsService } from './settings-service.js';
@@ -15,6 +16,9 @@ import { StateService } from './state-service.js';
 import { TagService } from './tag-service.js';
 import { PublishData } from './publish-data.js';
 import { TimeSeriesQueries } from './time-series-query.js';
+import { SignalParser, type SignalParserReport } from './signal-parser.js';
+import { SignalSubscribers } from './signal-subscribers.js';
+import { SignalSubscriptions } from './signal-subscriptions.js';
 
 export interface Device2Deps {
   store: Store;
@@ -22,6 +26,8 @@ export interface Device2Deps {
   clock: Clock;
   /** Records device and identity metrics and answers getDeviceMetrics. */
   metrics: Pick<DeviceMetrics, 'recorder' | 'query'>;
+  /** Where the signal parser says what it skipped (logged and counted); absent: nowhere. */
+  signalParserReport?: SignalParserReport;
 }
 
 export interface Core {
@@ -29,6 +35,10 @@ export interface Core {
   device2: Device2Api;
   /** What the device edges do on behalf of devices. */
   devices: DeviceService;
+  /** Devices' signal subscriptions: the MQTT edge records them, committed samples reach them. */
+  signals: SignalSubscriptions;
+  /** querySignal(s)Subscribers; the consumers other than MQTT add themselves as they start. */
+  subscribers: SignalSubscribers;
 }
 
 /** Every Device2 operation as an async method, over already-validated parameters. */
@@ -37,7 +47,7 @@ export function createDevice2(deps: Device2Deps): Device2Api {
 }
 
 /** Builds the use cases over one store, sharing the caches (settings, resources) between them. */
-export function createCore({ store, events, clock, metrics }: Device2Deps): Core {
+export function createCore({ store, events, clock, metrics, signalParserReport }: Device2Deps): Core {
   const activity = metrics.recorder;
   const settings = new SettingsService(store.settings);
   const catalog = new ResourceCatalog(store.resources);
@@ -50,6 +60,18 @@ export function createCore({ store, events, clock, metrics }: Device2Deps): Core
   );
   const credentials = new CredentialCache(store.devices, clock);
   const auth = new DeviceAuth(credentials, store.identities, settings, events, activity, clock);
+  const signalParser = new SignalParser({
+    settings,
+    series: store.series,
+    report: signalParserReport ?? { skipped() {} },
+  });
+  const signals = new SignalSubscriptions({
+    permission: async (identity) => (await credentials.byIdentity(identity))?.permission,
+    clock,
+  });
+  const onCommitted = (identity: string, samples: Sample[]) => signals.committed(identity, samples);
+  const subscribers = new SignalSubscribers({ identities: store.identities, series: store.series });
+  subscribers.addSource(signals);
   const devices = new DeviceService(auth, {
     identities: store.identities,
     devices: credentials,
@@ -60,6 +82,8 @@ export function createCore({ store, events, clock, metrics }: Device2Deps): Core
     events,
     activity,
     clock,
+    signalParser,
+    onCommitted,
   });
 
   const series = new TimeSeriesQueries({
@@ -74,6 +98,8 @@ export function createCore({ store, events, clock, metrics }: Device2Deps): Core
     series: store.series,
     resources: catalog,
     clock,
+    signalParser,
+    onCommitted,
   });
 
   const device2: Device2Api = {
@@ -92,12 +118,14 @@ export function createCore({ store, events, clock, metrics }: Device2Deps): Core
     removeIdentity: async (p) => {
       await identities.remove(p.identity);
       credentials.forget(p.identity);
+      signalParser.forget(p.identity);
       connections.closeAll(p.identity, 'identity deleted');
       events.publish(deletedEvent(p.identity, clock));
     },
     removeIdentities: async (p) => {
       for (const identity of await identities.removeMany(p.identities)) {
         credentials.forget(identity);
+        signalParser.forget(identity);
         connections.closeAll(identity, 'identity deleted');
         events.publish(deletedEvent(identity, clock));
       }
@@ -112,6 +140,7 @@ export function createCore({ store, events, clock, metrics }: Device2Deps): Core
     updateIdentityPermission: async (p) => {
       await tags.updatePermission(p.identity, p.permission);
       credentials.forget(p.identity);
+      await signals.permissionChanged(p.identity);
     },
     addResource: (p) => resources.add(p),
     getGatewayResource: (p) => resources.get(p.alias),
@@ -130,8 +159,10 @@ export function createCore({ store, events, clock, metrics }: Device2Deps): Core
     aggrquerySignal: (p) => series.aggrquerySignal(p),
     aggrquerySignals: (p) => series.aggrquerySignals(p),
     latestSignalsSearch: (p) => series.latestSignalsSearch(p),
+    querySignalSubscribers: (p) => subscribers.querySignalSubscribers(p),
+    querySignalsSubscribers: (p) => subscribers.querySignalsSubscribers(p),
   };
-  return { device2, devices };
+  return { device2, devices, signals, subscribers };
 }
 
 function deletedEvent(identity: string, clock: Clock) {

@@ -46,6 +46,11 @@ import {
   SignalAggregateResult,
   SignalQueryResult,
 } from './schemas/time-series.js';
+import {
+  QuerySignalSubscribersParams,
+  QuerySignalsSubscribersParams,
+  SignalSubscribersResult,
+} from './schemas/signal-subscribers.js';
 
 interface OperationSpec {
   summary: string;
@@ -239,6 +244,18 @@ export const operations = {
     summary: 'The newest value of every signal, filtered, sorted and paged.',
     params: LatestSignalsSearchParams,
     result: LatestSignalsSearchResult,
+    status: 200,
+  },
+  querySignalSubscribers: {
+    summary: 'The sessions consuming a signal: MQTT subscriptions, the event handler, webhooks.',
+    params: QuerySignalSubscribersParams,
+    result: SignalSubscribersResult,
+    status: 200,
+  },
+  querySignalsSubscribers: {
+    summary: 'The sessions consuming signals of an identity (every signal by default).',
+    params: QuerySignalsSubscribersParams,
+    result: SignalSubscribersResult,
     status: 200,
   },
 } satisfies Record<string, OperationSpec>;

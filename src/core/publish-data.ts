@@ -7,6 +7,7 @@ import type { ResourceCatalog } from './resource-catalog.js';
 import { conformValue, MAX_STRING_VALUE_BYTES } from './resource-values.js';
 import type { ResourceValue } from './schemas/common.js';
 import type { PublishDataParams } from './schemas/time-series.js';
+import type { ParserInput, SignalParser } from './signal-parser.js';
 import type { SignalRecord, TimeSeriesStore } from './time-series-ports.js';
 
 /** The same error naming the parameter where the caller wrote it. */
@@ -31,6 +32,10 @@ export class PublishData {
       series: TimeSeriesStore;
       resources: ResourceCatalog;
       clock: Clock;
+      /** config_io and data_in values become signals and their samples (enable_signal_parser). */
+      signalParser?: Pick<SignalParser, 'parse' | 'forget'>;
+      /** Told of the samples of every committed write (signal subscribers). */
+      onCommitted?: (identity: string, samples: Sample[]) => void;
     },
   ) {}
 
@@ -42,6 +47,7 @@ export class PublishData {
     let channels: Map<string, SignalRecord> | undefined;
     const samples: Sample[] = [];
     const state: StateWrite[] = [];
+    let parserInputs: ParserInput[] | undefined;
     for (let i = 0; i < payload.length; i++) {
       const record = payload[i]!;
       let timestamp: number;
@@ -69,6 +75,8 @@ export class PublishData {
             value,
           });
           state.push({ resource: name, set: value, reported: value, timestamp });
+          if (name === 'data_in' || name === 'config_io')
+            (parserInputs ??= []).push({ resource: name, value, timestamp });
           continue;
         }
         channels ??= new Map((await series.signals(identity)).map((s) => [s.signal, s]));
@@ -89,13 +97,23 @@ export class PublishData {
         });
       }
     }
+    const parsed = parserInputs && (await this.deps.signalParser?.parse(identity, parserInputs, definitions));
+    if (parsed) samples.push(...parsed.samples);
     if (samples.length === 0) return;
-    const written = await ingest.write({
-      identity,
-      samples,
-      state: newestPerResource(state),
-      seen: { at: now, ip: null, contact: false },
-    });
+    let written = false;
+    try {
+      written = await ingest.write({
+        identity,
+        samples,
+        ...(parsed && parsed.signals.length > 0 && { signals: parsed.signals }),
+        state: newestPerResource(state),
+        seen: { at: now, ip: null, contact: false },
+      });
+    } finally {
+      // Channels the parser added in memory may not have been written.
+      if (!written && parserInputs) this.deps.signalParser?.forget(identity);
+    }
     if (!written) throw identityNotFound(identity);
+    this.deps.onCommitted?.(identity, samples);
   }
 }

@@ -42,6 +42,22 @@ export interface FailedDelivery extends NewDelivery {
   failedAt: number;
 }
 
+/** Where one webhook is with the deliveries of one identity (querySignalSubscribers). */
+export interface WebhookLaneProgress {
+  webhookId: string;
+  /** The newest reported time (µs) in the data_in events delivered; null before any. */
+  deliveredUntil: number | null;
+  /** When a data_in event was last delivered. */
+  deliveredAt: number | null;
+  /** Deliveries of the identity are waiting. */
+  pending: boolean;
+  /** The first of them has failed attempts already. */
+  retrying: boolean;
+  /** Deliveries of the identity in the failed list, and when the last one got there. */
+  failed: number;
+  failedAt: number | null;
+}
+
 export interface WebhookStore {
   /** Adds a webhook, or replaces the settings of one with the same id, keeping its deliveries. */
   put(webhook: WebhookRecord): Promise<void>;
@@ -76,6 +92,12 @@ export interface WebhookStore {
   requeueFailed(webhookId: string, id: number | undefined, now: number): Promise<number>;
   /** Forgets failed deliveries (one, or all when `id` is undefined); returns how many. */
   discardFailed(webhookId: string, id: number | undefined): Promise<number>;
+
+  /**
+   * Every webhook's progress with the identity's deliveries. `delivered` records, with each data_in
+   * event it removes, the newest reported time of its payload.
+   */
+  progress(identity: string): Promise<WebhookLaneProgress[]>;
 }
 
 export interface WebhookRequest {

@@ -53,6 +53,8 @@ export class EventHandlerRunner {
   private droppedSinceReport = 0;
   private reportTimer: NodeJS.Timeout | undefined;
   readonly stats: EventHandlerStats = { handled: 0, failed: 0, dropped: 0 };
+  /** Told when each call ends, whether it succeeded (querySignalSubscribers' script_async sessions). */
+  onSettled: ((event: GatewayEvent, ok: boolean) => void) | undefined;
 
   constructor(
     private readonly handler: EventHandler,
@@ -121,6 +123,7 @@ export class EventHandlerRunner {
       const outcome = await Promise.race([running, timedOut]);
       if (outcome === 'timeout') {
         this.stats.failed++;
+        this.onSettled?.(event, false);
         this.log.error(
           { event: event.type, identity: event.identity, timeoutMs: this.options.timeoutMs },
           'event handler did not finish in time; the next event of this identity goes ahead',
@@ -131,13 +134,20 @@ export class EventHandlerRunner {
         );
       } else {
         this.stats.handled++;
+        this.onSettled?.(event, true);
       }
     } catch (err) {
       this.stats.failed++;
+      this.onSettled?.(event, false);
       this.log.error({ err, event: event.type, identity: event.identity }, 'event handler failed');
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Events of the identity queued or being handled. */
+  waiting(identity: string): number {
+    return (this.lanes.get(identity)?.length ?? 0) + (this.running.has(identity) ? 1 : 0);
   }
 
   private drop(count: number): void {

@@ -83,7 +83,9 @@ export class ScriptedTransport implements WebhookTransport {
       await new Promise((resolve) => setImmediate(resolve));
       const answer = this.answer(attempt);
       if (answer === 'hang') {
-        await new Promise((resolve) => request.signal.addEventListener('abort', resolve, { once: true }));
+        // Aborted already (a stop during the turn above): no abort event will come.
+        if (!request.signal.aborted)
+          await new Promise((resolve) => request.signal.addEventListener('abort', resolve, { once: true }));
         attempt.result = { ok: false, error: 'aborted' };
       } else {
         attempt.result = answer;

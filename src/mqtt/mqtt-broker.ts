@@ -9,7 +9,9 @@ import type { DeviceMetricsRecorder } from '../core/device-metrics.js';
 import type { DeviceService } from '../core/device-service.js';
 import { GatewayError, type ErrorCode } from '../core/errors.js';
 import { normalizeIp } from '../core/provisioning-rules.js';
+import type { SignalSubscriptions } from '../core/signal-subscriptions.js';
 import { MalformedBatch, parseBatch, parseDeviceTopic } from './device-topics.js';
+import { createSignalSessions } from './signal-sessions.js';
 
 /** The one table from domain error codes to CONNACK return codes (MQTT 3.1.1 §3.2.2.3). */
 const CONNACK_CODE: Partial<Record<ErrorCode, number>> = {
@@ -58,6 +60,8 @@ export interface MqttBrokerDeps {
   devices: DeviceService;
   activity: DeviceMetricsRecorder;
   logger: Logger;
+  /** Devices' subscriptions to signals (s/<identity>/<signal>); without it, they are refused. */
+  signals?: SignalSubscriptions;
   /** How long a connection may go without sending CONNECT (ms). */
   connectTimeoutMs?: number;
   /** How long a device that stopped reading may hold deliveries to it before it is dropped (ms). */
@@ -67,17 +71,31 @@ export interface MqttBrokerDeps {
 /**
  * The MQTT protocol engine (aedes) wired to the device use cases through its hooks: authenticate
  * gives the CONNACK, authorizePublish holds the PUBACK until the data is durable, and set values
- * go straight to the device with client.publish (devices never subscribe; CONTRACT §3).
+ * go straight to the device with client.publish (devices never subscribe; CONTRACT §3). Signal
+ * subscriptions (s/<identity>/<signal>) are signal-sessions.ts'.
  */
 export async function createMqttBroker({
   devices,
   activity,
   logger,
+  signals,
   connectTimeoutMs = 10_000,
   drainTimeoutMs = 10_000,
 }: MqttBrokerDeps): Promise<Aedes> {
   const sessions = new WeakMap<Client, Session>();
   const refusedAtConnect = new WeakSet<Client>();
+  const signalSessions =
+    signals &&
+    createSignalSessions({
+      signals,
+      deviceOf(client) {
+        const session = sessions.get(client);
+        return (
+          session?.device && { identity: session.device.identity, connectionId: session.ctx.connectionId }
+        );
+      },
+      logger,
+    });
 
   function contextOf(client: Client): ConnectionContext {
     const socket = client.conn as Socket & Partial<TLSSocket>;
@@ -136,7 +154,9 @@ export async function createMqttBroker({
         },
       );
     },
-    authorizeSubscribe(_client, subscription, callback) {
+    authorizeSubscribe(client, subscription, callback) {
+      if (signalSessions?.handles(subscription.topic))
+        return signalSessions.authorize(client, subscription, callback);
       // Devices receive set values without subscribing; a subscription to them (as generic
       // clients such as mosquitto_sub make) is granted but changes nothing. Anything else gets a
       // SUBACK failure (0x80), and the connection stays up.
@@ -147,9 +167,12 @@ export async function createMqttBroker({
       // Only what the gateway addresses to this device goes out: a device's publishes are never
       // relayed to other devices, whatever they subscribed to.
       // (A device's own $provision publish is empty; the gateway's reply carries the token.)
+      // Devices cannot publish to s/… (authorizePublish refuses it): these are signal messages.
+      if (signalSessions?.handles(packet.topic)) return packet;
       return GATEWAY_TO_DEVICE.test(packet.topic) && packet.payload.length > 0 ? packet : null;
     },
   });
+  signalSessions?.attach(broker);
 
   async function handlePublish(session: Session, packet: PublishPacket): Promise<void> {
     if (packet.qos === 2) throw new Refusal('qos2', 'QoS 2 is not supported');
@@ -220,11 +243,14 @@ export async function createMqttBroker({
     const link: DeviceLink = {
       deliver(values) {
         for (const { alias, value, timestamp } of values) {
+          const topic = `$resource/${alias}/${timestamp}`;
+          const payload = payloadOf(value);
+          signalSessions?.sent(client, topic, payload);
           client.publish(
             {
               cmd: 'publish',
-              topic: `$resource/${alias}/${timestamp}`,
-              payload: payloadOf(value),
+              topic,
+              payload,
               qos: 1,
               retain: false,
               dup: false,

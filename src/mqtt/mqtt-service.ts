@@ -3,6 +3,7 @@ import { envName, flagName, type Config, type ConfigKey } from '../config/config
 import { bindError, ListenerError } from '../config/listener-error.js';
 import type { DeviceMetricsRecorder } from '../core/device-metrics.js';
 import type { DeviceService } from '../core/device-service.js';
+import type { SignalSubscriptions } from '../core/signal-subscriptions.js';
 import { createMqttBroker } from './mqtt-broker.js';
 import { closeMqtt, createMqttListeners, listen, type MqttListener } from './mqtt-listeners.js';
 import type { Aedes } from 'aedes';
@@ -10,6 +11,8 @@ import type { Aedes } from 'aedes';
 export interface MqttServiceDeps {
   config: Pick<Config, 'bind' | 'mqttPort' | 'mqttsPort' | 'tlsCert' | 'tlsKey'>;
   devices: DeviceService;
+  /** Devices' signal subscriptions (s/<identity>/<signal>). */
+  signals: SignalSubscriptions;
   activity: DeviceMetricsRecorder;
   logger: Logger;
 }
@@ -17,7 +20,7 @@ export interface MqttServiceDeps {
 const label = (key: ConfigKey) => `${envName(key)} (${flagName(key)})`;
 
 /** The MQTT device listeners of CONTRACT §1/§3: over TCP, and over TLS when it is configured. */
-export function createMqttService({ config, devices, activity, logger }: MqttServiceDeps) {
+export function createMqttService({ config, devices, signals, activity, logger }: MqttServiceDeps) {
   let running: { broker: Aedes; listeners: MqttListener[] } | undefined;
 
   async function stop(): Promise<void> {
@@ -29,7 +32,7 @@ export function createMqttService({ config, devices, activity, logger }: MqttSer
   return {
     /** Binds mqtt, then mqtts when TLS is configured; throws a ListenerError naming the setting. */
     async start(): Promise<{ mqttPort: number; mqttsPort?: number }> {
-      const broker = await createMqttBroker({ devices, activity, logger });
+      const broker = await createMqttBroker({ devices, signals, activity, logger });
       let listeners: MqttListener[];
       try {
         listeners = createMqttListeners(broker, {

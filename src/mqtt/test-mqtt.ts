@@ -50,7 +50,7 @@ export async function startMqttGateway(
     clock: systemClock,
     connectedCount: () => 0,
   });
-  const { device2, devices } = createCore({
+  const { device2, devices, signals } = createCore({
     store,
     events: bus,
     clock: systemClock,
@@ -59,6 +59,7 @@ export async function startMqttGateway(
   const logger = pino({ level: 'silent' });
   const broker = await createMqttBroker({
     devices,
+    signals,
     activity: recorder,
     logger,
     connectTimeoutMs: options.connectTimeoutMs,
@@ -75,6 +76,7 @@ export async function startMqttGateway(
   return {
     device2,
     devices,
+    broker,
     events,
     activity,
     url: `mqtt://127.0.0.1:${ports[0]}`,

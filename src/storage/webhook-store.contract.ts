@@ -149,6 +149,58 @@ export function describeWebhookStoreContract(name: string, makeStore: () => Prom
       expect(await store.webhooks.counts('w2')).toEqual({ pending: 0, failed: 0 });
     });
 
+    it('tells, per webhook, how far the data_in events of an identity got, and whether some wait or failed', async () => {
+      await store.webhooks.put(webhook('w1'));
+      await store.webhooks.put(webhook('w2', { createdAt: NOW + 1 }));
+      const dataIn = (webhookId: string, n: number, timestamps: number[]): NewDelivery => ({
+        ...delivery(webhookId, 'a', n),
+        body: JSON.stringify({
+          type: 'data_in',
+          identity: 'a',
+          payload: timestamps.map((timestamp) => ({ timestamp, values: { temp: n } })),
+        }),
+      });
+      const fresh = {
+        deliveredUntil: null,
+        deliveredAt: null,
+        pending: false,
+        retrying: false,
+        failed: 0,
+        failedAt: null,
+      };
+      expect(await store.webhooks.progress('a')).toEqual([
+        { webhookId: 'w1', ...fresh },
+        { webhookId: 'w2', ...fresh },
+      ]);
+      await store.webhooks.enqueue([
+        dataIn('w1', 1, [NOW - 5 * SECOND, NOW - 9 * SECOND]),
+        delivery('w1', 'a', 2), // not a data_in: it moves nothing
+        dataIn('w1', 3, [NOW - 7 * SECOND]), // older data than already delivered
+        dataIn('w2', 4, [NOW - 3 * SECOND]),
+      ]);
+      for (const at of [2, 3, 4]) {
+        const [head] = await store.webhooks.due('w1', NOW + at * SECOND, [], 1);
+        await store.webhooks.delivered(head!, NOW + at * SECOND);
+      }
+      const [w2] = await store.webhooks.due('w2', NOW + SECOND, [], 1);
+      await store.webhooks.postpone(w2!, 1, 'HTTP 500', NOW + 60 * SECOND);
+      expect(await store.webhooks.progress('a')).toEqual([
+        { ...fresh, webhookId: 'w1', deliveredUntil: NOW - 5 * SECOND, deliveredAt: NOW + 4 * SECOND },
+        { ...fresh, webhookId: 'w2', pending: true, retrying: true },
+      ]);
+      await store.webhooks.fail(w2!, 8, 'HTTP 500', NOW + 70 * SECOND);
+      expect((await store.webhooks.progress('a'))[1]).toEqual({
+        ...fresh,
+        webhookId: 'w2',
+        failed: 1,
+        failedAt: NOW + 70 * SECOND,
+      });
+      expect(await store.webhooks.progress('b')).toEqual([
+        { webhookId: 'w1', ...fresh },
+        { webhookId: 'w2', ...fresh },
+      ]);
+    });
+
     it('removes the deliveries of a removed webhook, pending and failed', async () => {
       await store.webhooks.put(webhook('w1'));
       await store.webhooks.enqueue([delivery('w1', 'a', 1), delivery('w1', 'b', 2)]);

@@ -5,6 +5,7 @@ import { sql as samples } from './migrations/003-samples.js';
 import { sql as deviceMetrics } from './migrations/004-device-metrics.js';
 import { sql as webhooks } from './migrations/005-webhooks.js';
 import { sql as timeSeries } from './migrations/006-time-series.js';
+import { sql as webhookProgress } from './migrations/009-webhook-progress.js';
 
 type Db = Database.Database;
 
@@ -26,6 +27,7 @@ const migrations: Migration[] = [
   { version: 4, name: 'device-metrics', sql: deviceMetrics },
   { version: 5, name: 'webhooks', sql: webhooks },
   { version: 6, name: 'time-series', sql: timeSeries },
+  { version: 9, name: 'webhook-progress', sql: webhookProgress },
 ];
 
 export function migrate(db: Db, list: Migration[] = migrations): void {

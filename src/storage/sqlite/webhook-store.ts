@@ -36,6 +36,15 @@ interface FailedRow extends Omit<DeliveryRow, 'seq'> {
   failed_at: number;
 }
 
+interface ProgressRow {
+  id: string;
+  delivered_until: number | null;
+  delivered_at: number | null;
+  head_attempts: number | null;
+  failed: number;
+  failed_at: number | null;
+}
+
 const toRecord = (row: WebhookRow): WebhookRecord => ({
   id: row.id,
   url: row.url,
@@ -136,6 +145,19 @@ export function createSqliteWebhookStore(db: Database.Database, groupCommit: Gro
 
   const busyList = (busy: string[]) => JSON.stringify(busy);
 
+  /** A data_in delivered: the newest reported time of its payload is where the webhook is. */
+  function recordProgress(seq: number, now: number): void {
+    stmt(
+      `INSERT INTO webhook_progress (webhook_id, identity, delivered_until, delivered_at)
+       SELECT webhook_id, identity,
+         (SELECT max(json_extract(p.value, '$.timestamp')) FROM json_each(body, '$.payload') AS p), ?
+       FROM webhook_outbox WHERE seq = ? AND json_extract(body, '$.type') = 'data_in'
+       ON CONFLICT (webhook_id, identity) DO UPDATE SET delivered_at = excluded.delivered_at,
+         delivered_until = CASE WHEN delivered_until IS NULL OR excluded.delivered_until > delivered_until
+           THEN coalesce(excluded.delivered_until, delivered_until) ELSE delivered_until END`,
+    ).run(now, seq);
+  }
+
   return {
     async put(webhook) {
       await groupCommit.run(() =>
@@ -203,6 +225,7 @@ export function createSqliteWebhookStore(db: Database.Database, groupCommit: Gro
     },
     async delivered(delivery, now) {
       await groupCommit.run(() => {
+        recordProgress(delivery.seq, now);
         stmt('DELETE FROM webhook_outbox WHERE seq = ?').run(delivery.seq);
         advanceLane(delivery.webhookId, delivery.identity, now);
       });
@@ -244,6 +267,26 @@ export function createSqliteWebhookStore(db: Database.Database, groupCommit: Gro
     },
     async requeueFailed(webhookId, id, now) {
       return groupCommit.run(() => requeue(webhookId, id, now));
+    },
+    async progress(identity) {
+      const rows = stmt(
+        `SELECT w.id, p.delivered_until, p.delivered_at,
+           (SELECT attempts FROM webhook_outbox o WHERE o.webhook_id = w.id AND o.identity = @identity
+             ORDER BY seq LIMIT 1) AS head_attempts,
+           (SELECT count(*) FROM webhook_failed f WHERE f.webhook_id = w.id AND f.identity = @identity) AS failed,
+           (SELECT max(failed_at) FROM webhook_failed f WHERE f.webhook_id = w.id AND f.identity = @identity) AS failed_at
+         FROM webhooks w LEFT JOIN webhook_progress p ON p.webhook_id = w.id AND p.identity = @identity
+         ORDER BY w.created_at, w.id`,
+      ).all({ identity }) as ProgressRow[];
+      return rows.map((row) => ({
+        webhookId: row.id,
+        deliveredUntil: row.delivered_until,
+        deliveredAt: row.delivered_at,
+        pending: row.head_attempts !== null,
+        retrying: (row.head_attempts ?? 0) > 0,
+        failed: row.failed,
+        failedAt: row.failed_at,
+      }));
     },
     async discardFailed(webhookId, id) {
       return groupCommit.run(() =>
