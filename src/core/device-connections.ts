@@ -68,6 +68,13 @@ export class DeviceConnections {
     }
   }
 
+  /** Identities with a connection open or a long-poll waiting: those a new set value can reach now. */
+  watched(): Set<string> {
+    const identities = new Set(this.links.keys());
+    for (const key of this.waiters.keys()) identities.add(key.slice(0, key.indexOf('\u0000')));
+    return identities;
+  }
+
   closeAll(identity: string, reason: string): void {
     for (const link of [...(this.links.get(identity) ?? [])]) link.close(reason);
   }

@@ -226,7 +226,8 @@ export class DeviceService {
     // Not the session's copy: a permission withdrawn through the API (which clears the credential
     // cache) applies to the next publish.
     const current = await this.deps.devices.byIdentity(device.identity);
-    if (current?.permission.publish_as?.identities.includes(target)) return;
+    const allowed = current?.permission.publish_as?.identities;
+    if (allowed && (allowed.includes(target) || allowed.includes('*'))) return;
     throw forbidden('forbidden_topic', `identity "${device.identity}" may not publish as "${target}"`);
   }
 

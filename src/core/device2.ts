@@ -55,9 +55,7 @@ export function createCore({ store, events, clock, metrics, signalParserReport }
   const identities = new IdentityService(store.identities, settings, clock, activity);
   const tags = new TagService(store.identities);
   const resources = new ResourceService(catalog, clock);
-  const state = new StateService(store.identities, catalog, events, clock, (identity, values) =>
-    connections.setValuesChanged(identity, values),
-  );
+  const state = new StateService(store.identities, catalog, events, clock, connections);
   const credentials = new CredentialCache(store.devices, clock);
   const auth = new DeviceAuth(credentials, store.identities, settings, events, activity, clock);
   const signalParser = new SignalParser({

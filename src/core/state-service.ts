@@ -1,7 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import type { Clock } from './clock.js';
 import { GatewayError, identityNotFound, invalidParameter } from './errors.js';
-import type { SetValue } from './device-connections.js';
+import type { DeviceConnections } from './device-connections.js';
 import type { EventPublisher } from './events.js';
 import { findIdentity } from './find-identity.js';
 import { parseIdentityQuery } from './identity-query.js';
@@ -23,7 +23,7 @@ export class StateService {
     private readonly events: EventPublisher,
     private readonly clock: Clock,
     /** Told of every set value stored, so that connected devices get it at once. */
-    private readonly onSetValues: (identity: string, values: SetValue[]) => void = () => {},
+    private readonly devices: Pick<DeviceConnections, 'setValuesChanged' | 'watched'>,
   ) {}
 
   async get(identity: string): Promise<IdentityState> {
@@ -61,7 +61,7 @@ export class StateService {
     const writes = await this.planWrites(values, simulate, '');
     if (!(await this.identities.writeState(identity, writes))) throw identityNotFound(identity);
     if (!simulate) {
-      this.onSetValues(
+      this.devices.setValuesChanged(
         identity,
         writes.map((w) => ({ alias: w.resource, value: w.set!, timestamp: w.timestamp })),
       );
@@ -91,10 +91,32 @@ export class StateService {
     const query = parseIdentityQuery(filters, this.clock.nowMicros());
     const state =
       update?.state === undefined ? [] : await this.planWrites(update.state, false, 'update.state');
-    return this.identities.updateMatching(query, {
+    const matched = await this.identities.updateMatching(query, {
       addTags: add?.tags ?? [],
       removeTags: remove?.tags ?? [],
       state,
     });
+    if (matched > 0 && state.length > 0) await this.pushMatched(state);
+    return matched;
+  }
+
+  /**
+   * Set values of updateIdentities reach the connected devices and long-polls among the matched
+   * identities. The filters were applied in the store, so a watched identity is known to have been
+   * matched when its state carries this update's timestamp (unless a newer report replaced it since,
+   * and then there is nothing to send).
+   */
+  private async pushMatched(writes: StateWrite[]): Promise<void> {
+    const { timestamp } = writes[0]!;
+    for (const identity of this.devices.watched()) {
+      const record = await this.identities.get(identity);
+      if (!record) continue;
+      const reached = writes.filter((w) => record.state[w.resource]?.timestamp === timestamp);
+      if (reached.length > 0)
+        this.devices.setValuesChanged(
+          identity,
+          reached.map((w) => ({ alias: w.resource, value: w.set!, timestamp })),
+        );
+    }
   }
 }

@@ -110,4 +110,15 @@ describe('publishing over MQTT', () => {
     await master.publishAsync('$as/leaf/temp', '13', { qos: 1 });
     expect((await gw.device2.getIdentityState({ identity: 'leaf' })).temp).toMatchObject({ reported: 13 });
   });
+
+  it('takes "*" in a publish_as permission as every identity', async () => {
+    await gw.device2.addIdentity({ identity: 'leaf' });
+    const hub = await device('hub');
+    await gw.device2.updateIdentityPermission({
+      identity: 'hub',
+      permission: { publish_as: { identities: ['*'] } },
+    });
+    await hub.publishAsync('$as/leaf/temp', '14', { qos: 1 });
+    expect((await gw.device2.getIdentityState({ identity: 'leaf' })).temp).toMatchObject({ reported: 14 });
+  });
 });

@@ -45,6 +45,34 @@ describe('set values over MQTT', () => {
     expect(state.mode!.reported).toBeUndefined();
   });
 
+  it('pushes set values of updateIdentities to the matched connected devices only', async () => {
+    await gw.device2.addIdentity({ identity: 'other', auth: { type: 'token', key: tokenFor('otherA') } });
+    await gw.device2.addIdentityTag({ identity: 'thermostat', tags: [{ name: 'site', value: 'north' }] });
+    const device = await connectReady();
+    const other = await mqtt.connectAsync(gw.url, {
+      username: '',
+      password: tokenFor('otherA'),
+      reconnectPeriod: 0,
+    });
+    clients.push(other);
+    await expect.poll(() => gw.devices.connectedCount()).toBe(2);
+    const received: string[] = [];
+    other.on('message', (topic) => received.push(topic));
+    const message = nextMessage(device);
+    await gw.device2.updateIdentities({
+      tag: 'site',
+      'tag.value': 'north',
+      update: { state: { mode: 'night' } },
+    });
+    const { topic, payload } = await message;
+    expect(topic).toMatch(/^\$resource\/mode\/\d+$/);
+    expect(payload).toBe('night');
+    // A set value to the matched device was written before this one: the other got nothing.
+    await gw.device2.setIdentityState({ identity: 'thermostat', mode: 'day' });
+    await nextMessage(device);
+    expect(received).toEqual([]);
+  });
+
   it('takes the device reporting the same value as its acknowledgement', async () => {
     const device = await connectReady();
     const message = nextMessage(device);
