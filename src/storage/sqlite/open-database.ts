@@ -5,6 +5,7 @@ import { sql as samples } from './migrations/003-samples.js';
 import { sql as deviceMetrics } from './migrations/004-device-metrics.js';
 import { sql as webhooks } from './migrations/005-webhooks.js';
 import { sql as timeSeries } from './migrations/006-time-series.js';
+import { sql as archiveRestore } from './migrations/007-archive-restore.js';
 
 type Db = Database.Database;
 
@@ -26,6 +27,7 @@ const migrations: Migration[] = [
   { version: 4, name: 'device-metrics', sql: deviceMetrics },
   { version: 5, name: 'webhooks', sql: webhooks },
   { version: 6, name: 'time-series', sql: timeSeries },
+  { version: 7, name: 'archive-restore', sql: archiveRestore },
 ];
 
 export function migrate(db: Db, list: Migration[] = migrations): void {
