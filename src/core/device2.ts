@@ -15,6 +15,11 @@ import { StateService } from './state-service.js';
 import { TagService } from './tag-service.js';
 import { PublishData } from './publish-data.js';
 import { TimeSeriesQueries } from './time-series-query.js';
+import type { ArchiveFiles } from './archive-ports.js';
+import type { Scheduler } from './device-metrics.js';
+import { PartitionArchiver, type ArchiverDeps } from './partition-archiver.js';
+import { RestoreRunner, type RestoreRunnerDeps } from './restore-runner.js';
+import { RestoreService } from './restore-service.js';
 
 export interface Device2Deps {
   store: Store;
@@ -22,6 +27,18 @@ export interface Device2Deps {
   clock: Clock;
   /** Records device and identity metrics and answers getDeviceMetrics. */
   metrics: Pick<DeviceMetrics, 'recorder' | 'query'>;
+  /** Daily archive files, and the background restore (docs/archive.md). */
+  archive: ArchiveDeps;
+}
+
+export interface ArchiveDeps {
+  files: ArchiveFiles;
+  /** Samples per restore transaction. */
+  restoreBatchRows?: number;
+  /** Timer of the expiry of restored data; by default an hourly interval. */
+  scheduler?: Scheduler;
+  /** Reports from the background work, for the log. */
+  events?: Pick<RestoreRunnerDeps, 'onError' | 'onFinished' | 'onExpired'> & Pick<ArchiverDeps, 'onArchived'>;
 }
 
 export interface Core {
@@ -29,6 +46,10 @@ export interface Core {
   device2: Device2Api;
   /** What the device edges do on behalf of devices. */
   devices: DeviceService;
+  /** Retention's archive, and archiving on demand. */
+  archiver: PartitionArchiver;
+  /** Restores the files of restore tasks in the background; started and stopped by the caller. */
+  restoreRunner: RestoreRunner;
 }
 
 /** Every Device2 operation as an async method, over already-validated parameters. */
@@ -37,7 +58,7 @@ export function createDevice2(deps: Device2Deps): Device2Api {
 }
 
 /** Builds the use cases over one store, sharing the caches (settings, resources) between them. */
-export function createCore({ store, events, clock, metrics }: Device2Deps): Core {
+export function createCore({ store, events, clock, metrics, archive }: Device2Deps): Core {
   const activity = metrics.recorder;
   const settings = new SettingsService(store.settings);
   const catalog = new ResourceCatalog(store.resources);
@@ -74,6 +95,32 @@ export function createCore({ store, events, clock, metrics }: Device2Deps): Core
     series: store.series,
     resources: catalog,
     clock,
+  });
+
+  const archiver = new PartitionArchiver({
+    source: store.archive,
+    files: archive.files,
+    resources: catalog,
+    clock,
+    ...(archive.events?.onArchived && { onArchived: archive.events.onArchived }),
+  });
+  const restoreRunner = new RestoreRunner({
+    store: store.restores,
+    files: archive.files,
+    clock,
+    ...(archive.restoreBatchRows !== undefined && { batchRows: archive.restoreBatchRows }),
+    ...(archive.scheduler && { scheduler: archive.scheduler }),
+    ...(archive.events && {
+      onError: archive.events.onError,
+      onFinished: archive.events.onFinished,
+      onExpired: archive.events.onExpired,
+    }),
+  });
+  const restore = new RestoreService({
+    store: store.restores,
+    files: archive.files,
+    clock,
+    runner: restoreRunner,
   });
 
   const device2: Device2Api = {
@@ -130,8 +177,13 @@ export function createCore({ store, events, clock, metrics }: Device2Deps): Core
     aggrquerySignal: (p) => series.aggrquerySignal(p),
     aggrquerySignals: (p) => series.aggrquerySignals(p),
     latestSignalsSearch: (p) => series.latestSignalsSearch(p),
+    restoreTime: (p) => restore.restoreTime(p),
+    restoreUrl: (p) => restore.restoreUrl(p),
+    getRestoreStatus: () => restore.getRestoreStatus(),
+    getRestoreTaskStatus: (p) => restore.getRestoreTaskStatus(p),
+    retryRestoreTask: (p) => restore.retryRestoreTask(p),
   };
-  return { device2, devices };
+  return { device2, devices, archiver, restoreRunner };
 }
 
 function deletedEvent(identity: string, clock: Clock) {
