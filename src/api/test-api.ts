@@ -110,7 +110,7 @@ export interface TestApiOptions {
   webhookDelivery?: Partial<DeliveryOptions>;
   /** The connected gauge of the device metrics (0 unless given). */
   connectedCount?: () => number;
-  /** Timer of the device metrics; by default none runs (getDeviceMetrics flushes anyway). */
+  /** Timer of the device metrics and of restored data's expiry; by default none runs. */
   scheduler?: Scheduler;
   /** A database file, for tests that inspect it; by default the database is in memory. */
   databaseFile?: string;
@@ -154,7 +154,7 @@ export async function startTestApi({
         now: () => clock.nowMicros(),
       }),
       restoreBatchRows,
-      scheduler: () => () => {},
+      scheduler: scheduler ?? (() => () => {}),
     },
   });
   restoreRunner.start();

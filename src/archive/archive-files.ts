@@ -11,7 +11,7 @@ import type {
   OpenOptions,
 } from '../core/archive-ports.js';
 import { ArchiveFormatError, parseRow } from './archive-format.js';
-import { inspectFile, parseSidecar, writeArchiveFile, type Inspection } from './archive-io.js';
+import { inspectFile, parseSidecar, sha256Of, writeArchiveFile, type Inspection } from './archive-io.js';
 import { withFileLock } from './day-lock.js';
 import { gzipLines } from './line-reader.js';
 import { mergeRows } from './merge-rows.js';
@@ -76,17 +76,19 @@ async function verify(path: string, sidecar: string | undefined, options: OpenOp
     throw new ArchiveFormatError(
       `no checksum file ${basename(path)}.sha256: the archiving of this file did not finish`,
     );
+  if (expected !== undefined) {
+    const actual = await sha256Of(path, options.signal);
+    if (actual !== expected)
+      throw new ArchiveFormatError(
+        `checksum mismatch: the file is corrupt (its SHA-256 is ${actual}, its .sha256 file says ${expected})`,
+      );
+  }
   // A file whose checksum matches is the one the archive wrote, rows and all; any other is read
   // row by row before anything is restored from it.
-  const inspection = await inspectFile(path, {
+  return inspectFile(path, {
     parseRows: expected === undefined,
     ...(options.signal && { signal: options.signal }),
   });
-  if (expected !== undefined && inspection.sha256 !== expected)
-    throw new ArchiveFormatError(
-      `checksum mismatch: the file is corrupt (its SHA-256 is ${inspection.sha256}, its .sha256 file says ${expected})`,
-    );
-  return inspection;
 }
 
 /** Daily archive files in a directory, and restore sources (paths and URLs). */

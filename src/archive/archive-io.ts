@@ -2,8 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { Readable, Transform } from 'node:stream';
+import { pipeline as pipelineAsync } from 'node:stream/promises';
+import { pipeline, Readable, Transform } from 'node:stream';
 import { createGunzip, createGzip, gzipSync } from 'node:zlib';
 import type { ArchiveHeader, ArchiveRow } from '../core/archive-ports.js';
 import {
@@ -61,6 +61,14 @@ export interface Inspection {
   bytes: number;
 }
 
+/** The SHA-256 of a file. */
+export async function sha256Of(path: string, signal?: AbortSignal): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: CHUNK, ...(signal && { signal }) }))
+    hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
 /**
  * Reads a whole archive file once: its SHA-256, and its decompressed lines, which must be a header
  * and as many rows as it announces (each row parsed too when `parseRows`). Throws
@@ -79,26 +87,25 @@ export async function inspectFile(
       done(null, chunk);
     },
   });
+  const file = createReadStream(path, {
+    highWaterMark: CHUNK,
+    ...(options.signal && { signal: options.signal }),
+  });
+  // Errors of the file or of zlib surface in the reading below; stopping early destroys them all.
+  const inflated = pipeline(file, digest, createGunzip({ chunkSize: CHUNK }), () => {});
   let header: ArchiveHeader | undefined;
   let rows = 0;
   let line = 0;
-  await pipeline(
-    createReadStream(path, { highWaterMark: CHUNK, ...(options.signal && { signal: options.signal }) }),
-    digest,
-    createGunzip({ chunkSize: CHUNK }),
-    async (source: AsyncIterable<Buffer>) => {
-      for await (const batch of lines(source)) {
-        for (const text of batch) {
-          line++;
-          if (header === undefined) header = parseHeader(text);
-          else {
-            if (options.parseRows) parseRow(text, line);
-            rows++;
-          }
-        }
+  for await (const batch of lines(inflated as AsyncIterable<Buffer>)) {
+    for (const text of batch) {
+      line++;
+      if (header === undefined) header = parseHeader(text);
+      else {
+        if (options.parseRows) parseRow(text, line);
+        rows++;
       }
-    },
-  );
+    }
+  }
   if (!header) throw new ArchiveFormatError('the file is empty');
   if (rows !== header.rows)
     throw new ArchiveFormatError(`the header announces ${header.rows} rows, the file holds ${rows}`);
@@ -158,7 +165,7 @@ export async function writeArchiveFile(options: {
   let rows = 0;
   try {
     await handle.write(placeholder, 0, placeholder.length, 0);
-    await pipeline(
+    await pipelineAsync(
       Readable.from(
         encode(options.rows, (n) => {
           rows += n;

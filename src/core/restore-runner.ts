@@ -54,6 +54,8 @@ export class RestoreRunner {
   private again = false;
   private started = false;
   private stopped = false;
+  /** A file was left running by the stop. */
+  private interrupted = false;
   private readonly stopping = new AbortController();
   private cancelExpiry: (() => void) | undefined;
 
@@ -98,7 +100,7 @@ export class RestoreRunner {
     this.cancelExpiry?.();
     this.stopping.abort(new Error('the gateway is stopping'));
     await this.running;
-    if (this.started) await this.deps.store.requeue();
+    if (this.interrupted) await this.deps.store.requeue();
   }
 
   /** Resolves when the runner has nothing left to do (for tests and the benchmark). */
@@ -154,7 +156,10 @@ export class RestoreRunner {
       await opened?.close();
     }
     // Stopped: the file stays running, and is pending again once the runner has stopped.
-    if (signal.aborted) return;
+    if (signal.aborted) {
+      this.interrupted = true;
+      return;
+    }
     await store.finish(job, failure === undefined ? {} : { failure }, clock.nowMicros());
     this.deps.onFinished?.(job, failure);
   }
