@@ -1,4 +1,4 @@
-import type { ArchiveHeader, ArchiveRow } from '../core/archive-ports.js';
+import { IDENTITY, SIGNAL, TIMESTAMP, type ArchiveHeader, type ArchiveRow } from '../core/archive-ports.js';
 
 /**
  * The daily archive file (docs/archive.md): gzip-compressed NDJSON. The first line is a JSON object
@@ -67,7 +67,7 @@ export function rowPrefix(identity: string, signal: string, resource: string): s
 }
 
 export function rowLine(prefix: string, row: ArchiveRow): string {
-  return `${prefix}${row.timestamp},${row.receivedAt},${JSON.stringify(row.value)}]\n`;
+  return `${prefix}${row[3]},${row[4]},${JSON.stringify(row[5])}]\n`;
 }
 
 const isTime = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
@@ -98,7 +98,7 @@ export function parseRow(line: string, at: number): ArchiveRow {
     )
   )
     throw new ArchiveFormatError(`line ${at} has a column of the wrong type: ${describe(line)}`);
-  return { identity, signal, resource, timestamp, receivedAt, value };
+  return row as ArchiveRow;
 }
 
 /** Orders strings as SQLite's BINARY collation does: by their UTF-8 bytes. */
@@ -118,5 +118,7 @@ export function compareUtf8(a: string, b: string): number {
 
 /** Orders rows by identity, signal and timestamp: the order of archive files. */
 export function compareRows(a: ArchiveRow, b: ArchiveRow): number {
-  return compareUtf8(a.identity, b.identity) || compareUtf8(a.signal, b.signal) || a.timestamp - b.timestamp;
+  return (
+    compareUtf8(a[IDENTITY], b[IDENTITY]) || compareUtf8(a[SIGNAL], b[SIGNAL]) || a[TIMESTAMP] - b[TIMESTAMP]
+  );
 }

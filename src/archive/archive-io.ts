@@ -95,16 +95,40 @@ export async function inspectFile(
   const inflated = pipeline(file, digest, createGunzip({ chunkSize: CHUNK }), () => {});
   let header: ArchiveHeader | undefined;
   let rows = 0;
-  let line = 0;
-  for await (const batch of lines(inflated as AsyncIterable<Buffer>)) {
-    for (const text of batch) {
-      line++;
-      if (header === undefined) header = parseHeader(text);
-      else {
-        if (options.parseRows) parseRow(text, line);
-        rows++;
+  if (options.parseRows) {
+    let line = 0;
+    for await (const batch of lines(inflated as AsyncIterable<Buffer>)) {
+      for (const text of batch) {
+        line++;
+        if (header === undefined) header = parseHeader(text);
+        else {
+          parseRow(text, line);
+          rows++;
+        }
       }
     }
+  } else {
+    // Rows are counted without being decoded: only the header is read as text.
+    const start: Buffer[] = [];
+    let last = 10;
+    for await (const chunk of inflated as AsyncIterable<Buffer>) {
+      if (chunk.length === 0) continue;
+      let from = 0;
+      if (header === undefined) {
+        const end = chunk.indexOf(10);
+        start.push(end < 0 ? chunk : chunk.subarray(0, end));
+        if (end < 0) continue;
+        header = parseHeader(Buffer.concat(start).toString('utf8'));
+        from = end + 1;
+        last = 10;
+        if (from === chunk.length) continue;
+      }
+      for (let i = chunk.indexOf(10, from); i >= 0; i = chunk.indexOf(10, i + 1)) rows++;
+      last = chunk[chunk.length - 1]!;
+    }
+    if (header === undefined && start.length > 0) header = parseHeader(Buffer.concat(start).toString('utf8'));
+    // A last row without its newline.
+    if (last !== 10) rows++;
   }
   if (!header) throw new ArchiveFormatError('the file is empty');
   if (rows !== header.rows)
@@ -124,8 +148,8 @@ async function* encode(
   for await (const page of rows) {
     let text = '';
     for (const row of page) {
-      if (row.identity !== identity || row.signal !== signal || row.resource !== resource) {
-        ({ identity, signal, resource } = row);
+      if (row[0] !== identity || row[1] !== signal || row[2] !== resource) {
+        [identity, signal, resource] = row;
         prefix = rowPrefix(identity, signal, resource);
       }
       text += rowLine(prefix, row);

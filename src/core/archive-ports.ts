@@ -6,19 +6,28 @@ import type { SamplePartition } from './time-series-ports.js';
  * times are µs since the epoch.
  */
 
-/** One sample as archive files hold it. */
-export interface ArchiveRow {
-  identity: string;
-  signal: string;
-  /** The resource that carried the signal. */
-  resource: string;
-  /** Reported (device) time. */
-  timestamp: number;
-  /** Server time of the original write. */
-  receivedAt: number;
-  /** Booleans as booleans (the samples tables keep them as 1/0). */
-  value: ResourceValue;
-}
+/**
+ * One sample as archive files hold it, a line of the file as it is parsed: an array, so that a
+ * day of samples is read without an object per sample. `resource` carried the signal; `timestamp`
+ * is the reported (device) time, `receivedAt` the server time of the original write; booleans are
+ * booleans (the samples tables keep them as 1/0).
+ */
+export type ArchiveRow = [
+  identity: string,
+  signal: string,
+  resource: string,
+  timestamp: number,
+  receivedAt: number,
+  value: ResourceValue,
+];
+
+/** Positions in an ArchiveRow. */
+export const IDENTITY = 0;
+export const SIGNAL = 1;
+export const RESOURCE = 2;
+export const TIMESTAMP = 3;
+export const RECEIVED_AT = 4;
+export const VALUE = 5;
 
 /** A partition retention set aside to be archived, and the days of it already in files. */
 export interface SealedPartition extends SamplePartition {

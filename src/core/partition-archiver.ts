@@ -1,10 +1,13 @@
 import { daysBetween } from './archive-day.js';
-import type {
-  ArchiveFileInfo,
-  ArchiveFiles,
-  ArchiveRow,
-  ArchiveSource,
-  SealedPartition,
+import {
+  RESOURCE,
+  SIGNAL,
+  VALUE,
+  type ArchiveFileInfo,
+  type ArchiveFiles,
+  type ArchiveRow,
+  type ArchiveSource,
+  type SealedPartition,
 } from './archive-ports.js';
 import type { Clock } from './clock.js';
 import type { ResourceDefinition } from './schemas/resource.js';
@@ -150,8 +153,8 @@ async function* typed(
   for await (const page of pages) {
     if (booleans.size > 0)
       for (const row of page)
-        if (typeof row.value === 'number' && row.signal === row.resource && booleans.has(row.signal))
-          row.value = row.value !== 0;
+        if (typeof row[VALUE] === 'number' && row[SIGNAL] === row[RESOURCE] && booleans.has(row[SIGNAL]))
+          row[VALUE] = row[VALUE] !== 0;
     yield page;
   }
 }

@@ -1,5 +1,5 @@
 import { DAY_US } from './archive-day.js';
-import type { ArchiveFiles, ArchiveRow, OpenedArchive } from './archive-ports.js';
+import { IDENTITY, SIGNAL, type ArchiveFiles, type ArchiveRow, type OpenedArchive } from './archive-ports.js';
 import type { Clock } from './clock.js';
 import { intervalScheduler, type Scheduler } from './device-metrics.js';
 import type { RestoreJob, RestoreStore } from './restore-ports.js';
@@ -142,7 +142,7 @@ export class RestoreRunner {
       for await (const page of opened.rows()) {
         if (signal.aborted) break;
         for (const row of page)
-          if ((!identities || identities.has(row.identity)) && (!signals || signals.has(row.signal)))
+          if ((!identities || identities.has(row[IDENTITY])) && (!signals || signals.has(row[SIGNAL])))
             batch.push(row);
         if (batch.length >= batchRows) {
           await store.write(job, batch, until);

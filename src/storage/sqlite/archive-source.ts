@@ -37,8 +37,11 @@ export function readTableDay(
   const from = dayStart(day)!;
   const to = from + DAY_US;
   const first = db.prepare(`SELECT identity, resource FROM ${table} ORDER BY identity, resource LIMIT 1`);
+  // On the whole key: a seek past the series' last row. With `(identity, resource) > (?, ?)`
+  // SQLite would step through every row of the series to get past it.
   const after = db.prepare(
-    `SELECT identity, resource FROM ${table} WHERE (identity, resource) > (?, ?) ORDER BY identity, resource LIMIT 1`,
+    `SELECT identity, resource FROM ${table} WHERE (identity, resource, timestamp) > (?, ?, ${Number.MAX_SAFE_INTEGER})
+     ORDER BY identity, resource, timestamp LIMIT 1`,
   );
   const page = db
     .prepare(
@@ -56,14 +59,14 @@ export function readTableDay(
       for (;;) {
         const rows = page.all(identity, signal, start, to) as [number, number, ResourceValue][];
         if (rows.length === 0) break;
-        yield rows.map(([timestamp, receivedAt, value]) => ({
+        yield rows.map(([timestamp, receivedAt, value]): ArchiveRow => [
           identity,
           signal,
           resource,
           timestamp,
           receivedAt,
           value,
-        }));
+        ]);
         if (rows.length < PAGE) break;
         start = rows[rows.length - 1]![0] + 1;
       }

@@ -95,21 +95,21 @@ export function createRestoredDataWriter(db: Database.Database) {
       until: number,
     ): { samples: number; skipped: number; signals: RestoredSignal[] } {
       expiresUs = until;
-      const identities = new Set(rows.map((r) => r.identity));
+      const identities = new Set(rows.map((r) => r[0]));
       const known = new Set(existing.all(JSON.stringify([...identities])) as string[]);
       const signals: RestoredSignal[] = [];
       const months = new Set<number>();
+      let month: Partition | undefined;
       let samples = 0;
       let skipped = 0;
       for (let start = 0; start < rows.length;) {
-        const { identity, signal, resource } = rows[start]!;
+        const [identity, signal, resource] = rows[start]!;
         let end = start;
         let [min, max] = [Infinity, -Infinity];
-        while (end < rows.length && rows[end]!.identity === identity && rows[end]!.signal === signal) {
-          const t = rows[end]!.timestamp;
+        for (; end < rows.length && rows[end]![0] === identity && rows[end]![1] === signal; end++) {
+          const t = rows[end]![3];
           if (t < min) min = t;
           if (t > max) max = t;
-          end++;
         }
         if (!known.has(identity)) {
           skipped += end - start;
@@ -118,12 +118,14 @@ export function createRestoredDataWriter(db: Database.Database) {
         }
         const present = liveTimes(identity, signal, min, max);
         for (let i = start; i < end; i++) {
-          const row = rows[i]!;
+          const [, , , timestamp, receivedAt, value] = rows[i]!;
           samples++;
-          if (present?.has(row.timestamp)) continue;
-          const { timestamp, value, receivedAt } = row;
+          if (present?.has(timestamp)) continue;
           writer.add(identity, { signal, resource, retention: -1, timestamp, value }, receivedAt);
-          months.add(restoredPartitionOf(timestamp).month);
+          if (!month || timestamp < month.startUs || timestamp >= month.endUs) {
+            month = restoredPartitionOf(timestamp);
+            months.add(month.month);
+          }
         }
         signals.push({ identity, signal, resource });
         start = end;
