@@ -60,6 +60,7 @@ describe('restoreTime', () => {
         status: 'done',
         finished_at: '2023-12-01T00:00:00.000000Z',
         rows: 10,
+        read: 10,
         samples: 10,
         skipped: 0,
         signals: ['d1', 'd2'].flatMap((device) => [
@@ -72,6 +73,7 @@ describe('restoreTime', () => {
         status: 'done',
         finished_at: '2023-12-01T00:00:00.000000Z',
         rows: 2,
+        read: 2,
         samples: 2,
         skipped: 0,
         signals: [
@@ -96,7 +98,13 @@ describe('restoreTime', () => {
     const { api } = fixture;
     api.clock.now = DEC_1;
     await fixture.retention();
-    await restore({ identities: ['d2'], signals: ['temp'] });
+    const { task_id } = await restore({ identities: ['d2'], signals: ['temp'] });
+    expect(
+      (await api.ok('getRestoreTaskStatus', { task_id })).map((f) => [f.rows, f.read, f.samples]),
+    ).toEqual([
+      [10, 10, 3],
+      [2, 2, 1],
+    ]);
     expect(await values(api, 'd1', 'temp')).toEqual([4]);
     expect(await values(api, 'd2', 'temp')).toEqual([101.5, 102, 102.5, 103, 104]);
     expect(await values(api, 'd2', 'flag')).toEqual([]);
@@ -140,9 +148,9 @@ describe('restoreTime', () => {
     expect(await values(api, 'd1', 'temp')).toEqual([1.5, 2, 2.5, 3, 4]);
     expect(await augustHours(api, 'd1', 'temp')).toEqual(hours);
     const files = await api.ok('getRestoreTaskStatus', { task_id });
-    expect(files.map((f) => [f.file_name, f.status, f.rows, f.samples, f.skipped])).toEqual([
-      ['2023/08/2023-08-10.r3.ndjson.gz', 'done', 10, 5, 5],
-      ['2023/08/2023-08-10.r12.ndjson.gz', 'done', 2, 1, 1],
+    expect(files.map((f) => [f.file_name, f.status, f.rows, f.read, f.samples, f.skipped])).toEqual([
+      ['2023/08/2023-08-10.r3.ndjson.gz', 'done', 10, 10, 5, 5],
+      ['2023/08/2023-08-10.r12.ndjson.gz', 'done', 2, 2, 1, 1],
     ]);
   });
 });

@@ -26,6 +26,7 @@ export interface RestoreFileRecord {
   fileName: string;
   status: RestoreStatus;
   rows: number | null;
+  read: number;
   samples: number;
   skipped: number;
   message: string | null;
@@ -69,12 +70,14 @@ export interface RestoreStore {
    * Restores rows, in one transaction with the file's progress and restored signals, into the
    * restored partitions (kept at least until `expiresUs`). A sample already in a live partition is
    * left as it is; a sample of a device that does not exist is skipped. Restoring a sample twice
-   * replaces it.
+   * replaces it. `read` counts the rows of the file read since the last call: these, and those the
+   * task's filters left out.
    */
   write(
     job: RestoreJob,
     rows: ArchiveRow[],
     expiresUs: number,
+    read: number,
   ): Promise<{ samples: number; skipped: number }>;
   /** The file is over; its task too once none of its files is pending or running. */
   finish(job: RestoreJob, outcome: { failure?: string }, at: number): Promise<void>;

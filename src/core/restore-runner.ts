@@ -139,17 +139,20 @@ export class RestoreRunner {
       await store.opened(job, opened.header.rows);
       const until = restoredUntil(config.retention, clock.nowMicros());
       let batch: ArchiveRow[] = [];
+      let read = 0;
       for await (const page of opened.rows()) {
         if (signal.aborted) break;
+        read += page.length;
         for (const row of page)
           if ((!identities || identities.has(row[IDENTITY])) && (!signals || signals.has(row[SIGNAL])))
             batch.push(row);
-        if (batch.length >= batchRows) {
-          await store.write(job, batch, until);
-          batch = [];
+        // A filter that leaves little still reports progress every so many rows read.
+        if (batch.length >= batchRows || read >= batchRows * 4) {
+          await store.write(job, batch, until, read);
+          [batch, read] = [[], 0];
         }
       }
-      if (!signal.aborted && batch.length > 0) await store.write(job, batch, until);
+      if (!signal.aborted && (batch.length > 0 || read > 0)) await store.write(job, batch, until, read);
     } catch (error) {
       failure = describe(error);
     } finally {

@@ -124,6 +124,7 @@ export class RestoreService {
       finished_at: file.finishedAt === null ? null : isoMicros(file.finishedAt),
       signals: file.signals.map((s) => ({ device: s.identity, signal: s.signal, resource: s.resource })),
       rows: file.rows,
+      read: file.read,
       samples: file.samples,
       skipped: file.skipped,
       ...(file.message !== null && { message: file.message }),

@@ -114,7 +114,8 @@ export const RestoreFileStatus = Type.Object({
   rows: Type.Union([Type.Integer(), Type.Null()], {
     description: 'Samples in the file (its header); null until it is opened.',
   }),
-  samples: Type.Integer({ description: 'Samples restored so far (matching the task filters).' }),
+  read: Type.Integer({ description: 'Samples of the file read so far.' }),
+  samples: Type.Integer({ description: 'Samples restored so far (those matching the task filters).' }),
   skipped: Type.Integer({ description: 'Samples skipped: their device no longer exists.' }),
   message: Type.Optional(Type.String({ description: 'Why the file failed.' })),
 });

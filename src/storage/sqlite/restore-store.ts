@@ -25,6 +25,7 @@ interface FileRow {
   file_name: string;
   status: RestoreStatus;
   rows: number | null;
+  read: number;
   samples: number;
   skipped: number;
   message: string | null;
@@ -52,7 +53,7 @@ export function createSqliteRestoreStore(db: Database.Database): RestoreStore {
   const seqOf = db.prepare<[string], number>('SELECT seq FROM restore_tasks WHERE task_id = ?').pluck();
   const task = db.prepare<[string], TaskRow>(`${TASKS} WHERE t.task_id = ? GROUP BY t.seq`);
   const progress = db.prepare(
-    'UPDATE restore_files SET samples = samples + ?, skipped = skipped + ? WHERE task_seq = ? AND position = ?',
+    'UPDATE restore_files SET read = read + ?, samples = samples + ?, skipped = skipped + ? WHERE task_seq = ? AND position = ?',
   );
   const signal = db.prepare(
     'INSERT OR IGNORE INTO restore_file_signals (task_seq, position, identity, signal, resource) VALUES (?, ?, ?, ?, ?)',
@@ -106,13 +107,15 @@ export function createSqliteRestoreStore(db: Database.Database): RestoreStore {
     };
   });
 
-  const write = db.transaction((job: RestoreJob, rows: Parameters<typeof data.write>[0], until: number) => {
-    const taskSeq = seq(job.taskId);
-    const result = data.write(rows, until);
-    progress.run(result.samples, result.skipped, taskSeq, job.position);
-    for (const s of result.signals) signal.run(taskSeq, job.position, s.identity, s.signal, s.resource);
-    return { samples: result.samples, skipped: result.skipped };
-  });
+  const write = db.transaction(
+    (job: RestoreJob, rows: Parameters<typeof data.write>[0], until: number, read: number) => {
+      const taskSeq = seq(job.taskId);
+      const result = data.write(rows, until);
+      progress.run(read, result.samples, result.skipped, taskSeq, job.position);
+      for (const s of result.signals) signal.run(taskSeq, job.position, s.identity, s.signal, s.resource);
+      return { samples: result.samples, skipped: result.skipped };
+    },
+  );
 
   const finish = db.transaction((job: RestoreJob, failure: string | undefined, at: number) => {
     const taskSeq = seq(job.taskId);
@@ -174,6 +177,7 @@ export function createSqliteRestoreStore(db: Database.Database): RestoreStore {
           fileName: f.file_name,
           status: f.status,
           rows: f.rows,
+          read: f.read,
           samples: f.samples,
           skipped: f.skipped,
           message: f.message,
@@ -196,7 +200,7 @@ export function createSqliteRestoreStore(db: Database.Database): RestoreStore {
       const taskSeq = seq(job.taskId);
       db.transaction(() => {
         db.prepare(
-          'UPDATE restore_files SET rows = ?, samples = 0, skipped = 0, message = NULL WHERE task_seq = ? AND position = ?',
+          'UPDATE restore_files SET rows = ?, read = 0, samples = 0, skipped = 0, message = NULL WHERE task_seq = ? AND position = ?',
         ).run(rows, taskSeq, job.position);
         db.prepare('DELETE FROM restore_file_signals WHERE task_seq = ? AND position = ?').run(
           taskSeq,
@@ -204,9 +208,9 @@ export function createSqliteRestoreStore(db: Database.Database): RestoreStore {
         );
       })();
     },
-    async write(job, rows, until) {
+    async write(job, rows, until, read) {
       try {
-        return write(job, rows, until);
+        return write(job, rows, until, read);
       } catch (error) {
         // Rolled back: tables the writer created in it are gone.
         data.reset();

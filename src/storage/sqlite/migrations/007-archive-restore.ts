@@ -56,7 +56,8 @@ CREATE TABLE restore_files (
   source      TEXT    NOT NULL,        -- what is read: an absolute path or a URL
   status      TEXT    NOT NULL,        -- pending, running, done, failed
   rows        INTEGER,                 -- rows of the file, once opened
-  samples     INTEGER NOT NULL DEFAULT 0,
+  read        INTEGER NOT NULL DEFAULT 0, -- rows read so far
+  samples     INTEGER NOT NULL DEFAULT 0, -- rows restored (those matching the task's filters)
   skipped     INTEGER NOT NULL DEFAULT 0,
   message     TEXT,
   finished_at INTEGER,
