@@ -38,15 +38,21 @@ export interface SealedPartition extends SamplePartition {
 /** Where the samples of a day come from: a live retention class, or a sealed partition. */
 export type DaySource = { retention: number } | { sealId: number };
 
-/** The database side of archiving. */
-export interface ArchiveSource {
+/** Reads the samples of a day. */
+export interface DayReader {
   /** Retention classes having a live partition that overlaps the day. */
   classesOn(day: string): Promise<number[]>;
+  /** How many live samples the day has (every class). */
+  countDay(day: string): Promise<number>;
   /**
    * The samples of one day, in pages, ordered by identity, signal (UTF-8 byte order) and timestamp.
    * Values are as stored: booleans are 1/0.
    */
   readDay(source: DaySource, day: string): AsyncIterable<ArchiveRow[]>;
+}
+
+/** The database side of archiving. */
+export interface ArchiveSource extends DayReader {
   /**
    * Sets the live partition aside (its samples leave the queries; a late sample of its month
    * starts a new partition): null when there is none.

@@ -7,6 +7,7 @@ import {
   type ArchiveFiles,
   type ArchiveRow,
   type ArchiveSource,
+  type DayReader,
   type SealedPartition,
 } from './archive-ports.js';
 import type { Clock } from './clock.js';
@@ -84,26 +85,11 @@ export class PartitionArchiver implements SampleArchive {
     return this.serial(() => this.finishSealed());
   }
 
-  /**
-   * Archives the live samples of one day (every retention class that has some), merged into
-   * existing files; the samples stay where they are. `onProgress` gets the rows written so far.
-   */
+  /** archiveLiveDay, in turn with the rest of the archiving. */
   archiveDay(day: string, onProgress?: (rows: number) => void): Promise<ArchiveFileInfo[]> {
     return this.serial(async () => {
-      const written: ArchiveFileInfo[] = [];
-      let before = 0;
-      for (const retention of await this.deps.source.classesOn(day)) {
-        const file = await this.writeDay(
-          day,
-          retention,
-          this.deps.source.readDay({ retention }, day),
-          onProgress && ((rows) => onProgress(before + rows)),
-        );
-        if (file) {
-          written.push(file);
-          before += file.rows;
-        }
-      }
+      const written = await archiveLiveDay(this.deps, day, onProgress);
+      for (const file of written) this.deps.onArchived?.(file);
       return written;
     });
   }
@@ -124,25 +110,55 @@ export class PartitionArchiver implements SampleArchive {
     await source.dropSealed(sealed.id);
   }
 
-  private async writeDay(
-    day: string,
-    retention: number,
-    pages: AsyncIterable<ArchiveRow[]>,
-    onProgress?: (rows: number) => void,
-  ): Promise<ArchiveFileInfo | undefined> {
-    const rows = await nonEmpty(pages);
-    if (!rows) return undefined;
-    const booleans = await this.booleans();
-    const file = await this.deps.files.writeDay(day, retention, typed(rows, booleans), onProgress);
-    this.deps.onArchived?.(file);
-    return file;
+  private async writeDay(day: string, retention: number, pages: AsyncIterable<ArchiveRow[]>): Promise<void> {
+    const file = await writeDayFile(this.deps, day, retention, pages);
+    if (file) this.deps.onArchived?.(file);
   }
+}
 
-  /** Resources whose samples are booleans (stored as 1/0). */
-  private async booleans(): Promise<Set<string>> {
-    const definitions = await this.deps.resources.list();
-    return new Set(Object.keys(definitions).filter((alias) => definitions[alias]!.format === 'boolean'));
+export type DayArchiveDeps = Pick<ArchiverDeps, 'files' | 'resources'> & { source: DayReader };
+
+/**
+ * Archives the live samples of one day (every retention class that has some), merged into
+ * existing files; the samples stay where they are. `onProgress` gets the rows written so far.
+ */
+export async function archiveLiveDay(
+  deps: DayArchiveDeps,
+  day: string,
+  onProgress?: (rows: number) => void,
+): Promise<ArchiveFileInfo[]> {
+  const written: ArchiveFileInfo[] = [];
+  let before = 0;
+  for (const retention of await deps.source.classesOn(day)) {
+    const file = await writeDayFile(
+      deps,
+      day,
+      retention,
+      deps.source.readDay({ retention }, day),
+      onProgress && ((rows) => onProgress(before + rows)),
+    );
+    if (file) {
+      written.push(file);
+      before += file.rows;
+    }
   }
+  return written;
+}
+
+async function writeDayFile(
+  deps: Pick<ArchiverDeps, 'files' | 'resources'>,
+  day: string,
+  retention: number,
+  pages: AsyncIterable<ArchiveRow[]>,
+  onProgress?: (rows: number) => void,
+): Promise<ArchiveFileInfo | undefined> {
+  const rows = await nonEmpty(pages);
+  if (!rows) return undefined;
+  const definitions = await deps.resources.list();
+  const booleans = new Set(
+    Object.keys(definitions).filter((alias) => definitions[alias]!.format === 'boolean'),
+  );
+  return deps.files.writeDay(day, retention, typed(rows, booleans), onProgress);
 }
 
 /** Samples of boolean resources become booleans again, so that the file says what they are. */

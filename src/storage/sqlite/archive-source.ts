@@ -1,6 +1,12 @@
 import type Database from 'better-sqlite3';
 import { DAY_US, dayStart } from '../../core/archive-day.js';
-import type { ArchiveRow, ArchiveSource, DaySource, SealedPartition } from '../../core/archive-ports.js';
+import type {
+  ArchiveRow,
+  ArchiveSource,
+  DayReader,
+  DaySource,
+  SealedPartition,
+} from '../../core/archive-ports.js';
 import type { ResourceValue } from '../../core/schemas/common.js';
 
 /** Rows per page read: large enough to amortise a statement, small enough to hold the loop briefly. */
@@ -25,10 +31,28 @@ const toSealed = (r: SealRow): SealedPartition => ({
   daysDone: r.days ? r.days.split(',').sort() : [],
 });
 
-/**
- * Reads the samples of one day from a samples table, series by series: each series is found with
- * one index seek (a skip-scan over the primary key), and its day read in index order.
- */
+/** The series of a samples table, in key order: one index seek each (a skip-scan of the key). */
+function* seriesOf(db: Database.Database, table: string): Generator<[identity: string, signal: string]> {
+  const first = db
+    .prepare(`SELECT identity, resource FROM ${table} ORDER BY identity, resource LIMIT 1`)
+    .raw(true);
+  // On the whole key: a seek past the series' last row. With `(identity, resource) > (?, ?)`
+  // SQLite would step through every row of the series to get past it.
+  const after = db
+    .prepare(
+      `SELECT identity, resource FROM ${table} WHERE (identity, resource, timestamp) > (?, ?, ${Number.MAX_SAFE_INTEGER})
+       ORDER BY identity, resource, timestamp LIMIT 1`,
+    )
+    .raw(true);
+  for (
+    let series = first.get() as [string, string] | undefined;
+    series;
+    series = after.get(...series) as [string, string] | undefined
+  )
+    yield series;
+}
+
+/** Reads the samples of one day from a samples table, series by series, each in index order. */
 export function readTableDay(
   db: Database.Database,
   table: string,
@@ -36,13 +60,6 @@ export function readTableDay(
 ): AsyncGenerator<ArchiveRow[]> {
   const from = dayStart(day)!;
   const to = from + DAY_US;
-  const first = db.prepare(`SELECT identity, resource FROM ${table} ORDER BY identity, resource LIMIT 1`);
-  // On the whole key: a seek past the series' last row. With `(identity, resource) > (?, ?)`
-  // SQLite would step through every row of the series to get past it.
-  const after = db.prepare(
-    `SELECT identity, resource FROM ${table} WHERE (identity, resource, timestamp) > (?, ?, ${Number.MAX_SAFE_INTEGER})
-     ORDER BY identity, resource, timestamp LIMIT 1`,
-  );
   const page = db
     .prepare(
       `SELECT timestamp, received_at, value FROM ${table}
@@ -51,9 +68,7 @@ export function readTableDay(
     .raw(true);
   const resourceOf = db.prepare('SELECT resource FROM signals WHERE identity = ? AND signal = ?').pluck();
   return (async function* () {
-    let series = first.get() as { identity: string; resource: string } | undefined;
-    while (series) {
-      const { identity, resource: signal } = series;
+    for (const [identity, signal] of seriesOf(db, table)) {
       const resource = (resourceOf.get(identity, signal) as string | undefined) ?? signal;
       let start = from;
       for (;;) {
@@ -70,9 +85,53 @@ export function readTableDay(
         if (rows.length < PAGE) break;
         start = rows[rows.length - 1]![0] + 1;
       }
-      series = after.get(identity, signal) as typeof series;
     }
   })();
+}
+
+/** The live samples of days: what `fleetgate archive` reads, with a connection of its own. */
+export function createSqliteDayReader(db: Database.Database): DayReader {
+  const liveTable = db
+    .prepare<[number, number, number], string>(
+      'SELECT table_name FROM sample_partitions WHERE retention = ? AND start_us <= ? AND end_us > ?',
+    )
+    .pluck();
+  const classes = db
+    .prepare<[number, number], number>(
+      'SELECT DISTINCT retention FROM sample_partitions WHERE start_us < ? AND end_us > ? ORDER BY retention',
+    )
+    .pluck();
+  const tableOf = (retention: number, day: string) => {
+    const start = dayStart(day)!;
+    const table = liveTable.get(retention, start, start);
+    if (table === undefined) throw new Error(`no samples of retention class ${retention} on ${day}`);
+    return table;
+  };
+  return {
+    async classesOn(day) {
+      const from = dayStart(day)!;
+      return classes.all(from + DAY_US, from);
+    },
+    async countDay(day) {
+      const from = dayStart(day)!;
+      let count = 0;
+      for (const retention of classes.all(from + DAY_US, from)) {
+        const table = tableOf(retention, day);
+        const range = db
+          .prepare(
+            `SELECT count(*) FROM ${table} WHERE identity = ? AND resource = ? AND timestamp >= ? AND timestamp < ?`,
+          )
+          .pluck();
+        for (const [identity, signal] of seriesOf(db, table))
+          count += range.get(identity, signal, from, from + DAY_US) as number;
+      }
+      return count;
+    },
+    readDay(source, day) {
+      if (!('retention' in source)) throw new Error('a day reader reads live samples only');
+      return readTableDay(db, tableOf(source.retention, day), day);
+    },
+  };
 }
 
 /** The database side of archiving (core/archive-ports.ts). */
@@ -80,11 +139,7 @@ export function createSqliteArchiveSource(
   db: Database.Database,
   options: { partitionsDropped: () => void },
 ): ArchiveSource {
-  const liveTable = db
-    .prepare<[number, number, number], string>(
-      'SELECT table_name FROM sample_partitions WHERE retention = ? AND start_us <= ? AND end_us > ?',
-    )
-    .pluck();
+  const live = createSqliteDayReader(db);
   const sealedTable = db
     .prepare<[number], string>('SELECT table_name FROM archive_seals WHERE id = ?')
     .pluck();
@@ -123,26 +178,15 @@ export function createSqliteArchiveSource(
     db.prepare('DELETE FROM archive_seals WHERE id = ?').run(id);
   });
 
-  function tableOf(source: DaySource, day: string): string {
-    const table =
-      'sealId' in source
-        ? sealedTable.get(source.sealId)
-        : liveTable.get(source.retention, dayStart(day)!, dayStart(day)!);
-    if (table === undefined) throw new Error(`no samples table for ${JSON.stringify(source)} on ${day}`);
-    return table;
-  }
-
   return {
-    async classesOn(day) {
-      const from = dayStart(day)!;
-      return db
-        .prepare<[number, number], number>(
-          'SELECT DISTINCT retention FROM sample_partitions WHERE start_us < ? AND end_us > ? ORDER BY retention',
-        )
-        .pluck()
-        .all(from + DAY_US, from);
+    classesOn: (day) => live.classesOn(day),
+    countDay: (day) => live.countDay(day),
+    readDay(source: DaySource, day: string) {
+      if ('retention' in source) return live.readDay(source, day);
+      const table = sealedTable.get(source.sealId);
+      if (table === undefined) throw new Error(`no sealed partition ${source.sealId}`);
+      return readTableDay(db, table, day);
     },
-    readDay: (source, day) => readTableDay(db, tableOf(source, day), day),
     async seal({ retention, month }, at) {
       const id = seal(retention, month, at);
       if (id === null) return null;

@@ -30,6 +30,9 @@ const migrations: Migration[] = [
   { version: 7, name: 'archive-restore', sql: archiveRestore },
 ];
 
+/** The newest schema this build knows. */
+export const LATEST_SCHEMA = Math.max(...migrations.map((m) => m.version));
+
 export function migrate(db: Db, list: Migration[] = migrations): void {
   db.exec(
     'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
