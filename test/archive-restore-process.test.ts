@@ -160,7 +160,9 @@ describe('archive and restore through the real process', () => {
       limit: 10_000,
       fields: ['count'],
     });
-    const samples = counts.data.reduce((sum, item) => sum + ('count' in item ? (item.count ?? 0) : 0), 0);
+    let samples = 0;
+    for (const item of counts.data)
+      if ('count' in item && typeof item.count === 'number') samples += item.count;
     expect(samples).toBe(DAYS * PER_SIGNAL);
   }, 120_000);
 });
