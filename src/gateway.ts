@@ -108,6 +108,7 @@ export function createGateway(
             ? archiveLog.info({ task: job.taskId, file: job.fileName }, 'file restored')
             : archiveLog.warn({ task: job.taskId, file: job.fileName, failure }, 'file not restored'),
         onExpired: (months) => archiveLog.info({ months }, 'restored data expired'),
+        onSealed: ({ retention, month }) => archiveLog.info({ retention, month }, 'archiving partition'),
         onArchived: (file) =>
           archiveLog.info({ file: file.name, rows: file.rows, bytes: file.bytes }, 'archive file written'),
       },

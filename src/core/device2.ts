@@ -38,7 +38,8 @@ export interface ArchiveDeps {
   /** Timer of the expiry of restored data; by default an hourly interval. */
   scheduler?: Scheduler;
   /** Reports from the background work, for the log. */
-  events?: Pick<RestoreRunnerDeps, 'onError' | 'onFinished' | 'onExpired'> & Pick<ArchiverDeps, 'onArchived'>;
+  events?: Pick<RestoreRunnerDeps, 'onError' | 'onFinished' | 'onExpired'> &
+    Pick<ArchiverDeps, 'onArchived' | 'onSealed'>;
 }
 
 export interface Core {
@@ -103,6 +104,7 @@ export function createCore({ store, events, clock, metrics, archive }: Device2De
     resources: catalog,
     clock,
     ...(archive.events?.onArchived && { onArchived: archive.events.onArchived }),
+    ...(archive.events?.onSealed && { onSealed: archive.events.onSealed }),
   });
   const restoreRunner = new RestoreRunner({
     store: store.restores,

@@ -27,6 +27,8 @@ export interface ArchiverDeps {
   clock: Clock;
   /** Every file written, for the log. */
   onArchived?: (file: ArchiveFileInfo) => void;
+  /** A partition set aside to be archived, for the log. */
+  onSealed?: (partition: SealedPartition) => void;
 }
 
 /** The pages of an iterable, or undefined when it has none (no file is written for an empty day). */
@@ -75,6 +77,7 @@ export class PartitionArchiver implements SampleArchive {
           );
         const sealed = await this.deps.source.seal(partition, this.deps.clock.nowMicros());
         if (!sealed) return;
+        this.deps.onSealed?.(sealed);
         await this.archiveSealed(sealed);
       }
     });
