@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { startGateway, type RunningGateway } from './gateway-process.js';
 import { createApiClient, expectCall, type ApiClient } from './http-client.js';
-import { load, machine, processCpuMs, runLoad } from './stats.js';
+import { load, machine, percentile, processCpuMs, runLoad } from './stats.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 10);
@@ -47,6 +47,28 @@ async function ingest(api: ApiClient, pid: number | undefined, dayUs: number) {
     }
     await expectCall(api, 'publishData', { identity: `device-${device}`, payload }, 204);
   });
+}
+
+/**
+ * Calls getGatewaySettings one at a time on its own connection until `until` settles: how long
+ * other requests wait while the restore holds the event loop between its transactions.
+ */
+async function probe(port: number, token: string, until: Promise<unknown>): Promise<number[]> {
+  const client = createApiClient(port, token, 1);
+  const latencies: number[] = [];
+  let over = false;
+  void until.finally(() => (over = true));
+  try {
+    while (!over) {
+      const t0 = performance.now();
+      await expectCall(client, 'getGatewaySettings', {});
+      latencies.push(performance.now() - t0);
+      await sleep(20);
+    }
+  } finally {
+    client.close();
+  }
+  return latencies;
 }
 
 /** Restores the day and waits for the task's end: elapsed ms and gateway CPU ms. */
@@ -113,7 +135,9 @@ async function main(): Promise<void> {
     log(`archive: ${int((total / archiveMs) * 1000)} samples/s`);
 
     log('restoring…');
-    const first = await restore(api, gateway.child.pid, day);
+    const restoring = restore(api, gateway.child.pid, day);
+    const latencies = await probe(gateway.port, gateway.token, restoring);
+    const first = await restoring;
     if (first.samples !== total) throw new Error(`restored ${first.samples} samples, expected ${total}`);
     const counted = (await expectCall(api, 'aggrquerySignal', {
       identity: 'device-0',
@@ -141,6 +165,8 @@ async function main(): Promise<void> {
       `| archive: retention pass (seal, write + fsync, read back + SHA-256, drop) | ${int(total)} | ${seconds(archiveMs)} | ${int(archiveRate)} | ${seconds(cpuArchive)} | ≥ restore | ${verdict(archiveRate >= restoreRate)} |`,
       `| restore: restoreTime of the day, request to task done | ${int(first.samples)} | ${seconds(first.elapsedMs)} | ${int(restoreRate)} | ${seconds(first.cpuMs)} | ≥ ${int(TARGET)}/s | ${verdict(restoreRate >= TARGET)} |`,
       `| restore again (every sample replaced, rollup buckets recomputed) | ${int(again.samples)} | ${seconds(again.elapsedMs)} | ${int((total / again.elapsedMs) * 1000)} | ${seconds(again.cpuMs)} | | |`,
+      '',
+      `Other requests during the first restore (getGatewaySettings, one at a time, ${int(latencies.length)} calls): median ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms.`,
     ];
     const markdown = lines.join('\n');
     mkdirSync(dirname(MARKDOWN), { recursive: true });

@@ -8,7 +8,7 @@ import type { RestoreRetention } from './schemas/restore.js';
 /** How long a temporary restore (retention "0") keeps its data. */
 export const TEMPORARY_RESTORE_DAYS = 7;
 /** Samples per restore transaction: large for speed, small enough to hold the event loop briefly. */
-export const RESTORE_BATCH_ROWS = 20_000;
+export const RESTORE_BATCH_ROWS = 5_000;
 /** Expired restored data is looked for this often (and at start). */
 export const EXPIRY_INTERVAL_MS = 3_600_000;
 
