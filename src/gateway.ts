@@ -154,6 +154,8 @@ export function createGateway(
     await Promise.all([api.close(), deviceHttp.stop(), mqtt.stop()]);
     await eventHandler?.stop();
     await deviceMetrics.stop();
+    // A partition being archived is left sealed, and finished after the next start.
+    await archiver.stop();
     await retention.stop();
     await restoreRunner.stop();
     // Before the store closes: the deliveries of the last events are written to the outbox.

@@ -128,6 +128,35 @@ describe('archiving', () => {
     expect(readArchive(join(api.archiveDir, '2023/08/2023-08-10.r3.ndjson.gz')).header.rows).toBe(10);
   });
 
+  it('abandons the file being written when stopped, leaving the partition sealed for the next start', async () => {
+    fixture = await seedArchive();
+    const { api } = fixture;
+    api.clock.now = DEC_1;
+    const files = createFileArchive({ dir: api.archiveDir, urlTimeoutMs: 1000 });
+    const stopping: ArchiveFiles = {
+      ...files,
+      writeDay: (...args) => {
+        void archiver.stop();
+        return files.writeDay(...args);
+      },
+    };
+    const archiver: PartitionArchiver = new PartitionArchiver({
+      source: api.store.archive,
+      files: stopping,
+      resources: { list: () => Promise.resolve({}) },
+      clock: api.clock,
+    });
+    const partition = (await api.store.series.partitions()).find((p) => p.retention === 3)!;
+    await expect(archiver.archivePartition(partition)).rejects.toThrow('the gateway is stopping');
+    await expect(archiver.resume()).rejects.toThrow('the gateway is stopping');
+    expect(readdirSync(join(api.archiveDir, '2023/08'))).toEqual([]);
+    const [sealed] = await api.store.archive.sealed();
+    expect(sealed).toMatchObject({ retention: 3, month: 202308 });
+    expect(sealed!.daysDone).not.toContain('2023-08-10');
+    expect(await api.archiver.resume()).toBe(1);
+    expect(readdirSync(join(api.archiveDir, '2023/08')).length).toBe(4);
+  });
+
   it('archives samples that arrive for the month while it is being archived, so none is dropped unarchived', async () => {
     fixture = await seedArchive();
     const { api } = fixture;

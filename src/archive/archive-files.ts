@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type {
@@ -186,5 +186,9 @@ export function createFileArchive(options: FileArchiveOptions): ArchiveFiles {
     }
   }
 
-  return { writeDay, list, open };
+  async function discardDownloads(): Promise<void> {
+    await rm(join(dir, '.incoming'), { recursive: true, force: true });
+  }
+
+  return { writeDay, list, open, discardDownloads };
 }

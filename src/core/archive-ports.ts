@@ -125,4 +125,6 @@ export interface ArchiveFiles {
   list(fromDay: string, toDay: string): Promise<ArchiveFileRef[]>;
   /** A path of the archive or a file:, http: or https: URL. Rejects with a message for users. */
   open(source: string, options: OpenOptions): Promise<OpenedArchive>;
+  /** Removes what downloads a crash interrupted left behind (nothing may be open). */
+  discardDownloads(): Promise<void>;
 }

@@ -54,13 +54,27 @@ async function nonEmpty<T>(pages: AsyncIterable<T[]>): Promise<AsyncIterable<T[]
  */
 export class PartitionArchiver implements SampleArchive {
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly stopping = new AbortController();
 
   constructor(private readonly deps: ArchiverDeps) {}
 
   private serial<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work, work);
+    const guarded = () => {
+      this.stopping.signal.throwIfAborted();
+      return work();
+    };
+    const run = this.queue.then(guarded, guarded);
     this.queue = run.catch(() => {});
     return run;
+  }
+
+  /**
+   * Abandons the file being written and refuses further work; resolves once nothing runs. A
+   * partition being archived stays sealed, and is finished after the next start.
+   */
+  async stop(): Promise<void> {
+    this.stopping.abort(new Error('the gateway is stopping'));
+    await this.queue;
   }
 
   /**
@@ -91,7 +105,7 @@ export class PartitionArchiver implements SampleArchive {
   /** archiveLiveDay, in turn with the rest of the archiving. */
   archiveDay(day: string, onProgress?: (rows: number) => void): Promise<ArchiveFileInfo[]> {
     return this.serial(async () => {
-      const written = await archiveLiveDay(this.deps, day, onProgress);
+      const written = await archiveLiveDay({ ...this.deps, signal: this.stopping.signal }, day, onProgress);
       for (const file of written) this.deps.onArchived?.(file);
       return written;
     });
@@ -114,12 +128,15 @@ export class PartitionArchiver implements SampleArchive {
   }
 
   private async writeDay(day: string, retention: number, pages: AsyncIterable<ArchiveRow[]>): Promise<void> {
-    const file = await writeDayFile(this.deps, day, retention, pages);
+    const file = await writeDayFile({ ...this.deps, signal: this.stopping.signal }, day, retention, pages);
     if (file) this.deps.onArchived?.(file);
   }
 }
 
-export type DayArchiveDeps = Pick<ArchiverDeps, 'files' | 'resources'> & { source: DayReader };
+export type DayArchiveDeps = Pick<ArchiverDeps, 'files' | 'resources'> & {
+  source: DayReader;
+  signal?: AbortSignal;
+};
 
 /**
  * Archives the live samples of one day (every retention class that has some), merged into
@@ -149,7 +166,7 @@ export async function archiveLiveDay(
 }
 
 async function writeDayFile(
-  deps: Pick<ArchiverDeps, 'files' | 'resources'>,
+  deps: Pick<ArchiverDeps, 'files' | 'resources'> & { signal?: AbortSignal },
   day: string,
   retention: number,
   pages: AsyncIterable<ArchiveRow[]>,
@@ -161,15 +178,18 @@ async function writeDayFile(
   const booleans = new Set(
     Object.keys(definitions).filter((alias) => definitions[alias]!.format === 'boolean'),
   );
-  return deps.files.writeDay(day, retention, typed(rows, booleans), onProgress);
+  return deps.files.writeDay(day, retention, typed(rows, booleans, deps.signal), onProgress);
 }
 
 /** Samples of boolean resources become booleans again, so that the file says what they are. */
 async function* typed(
   pages: AsyncIterable<ArchiveRow[]>,
   booleans: Set<string>,
+  signal?: AbortSignal,
 ): AsyncGenerator<ArchiveRow[]> {
   for await (const page of pages) {
+    // Stopping abandons the file being written (its temporary file goes); the day is done again.
+    signal?.throwIfAborted();
     if (booleans.size > 0)
       for (const row of page)
         if (typeof row[VALUE] === 'number' && row[SIGNAL] === row[RESOURCE] && booleans.has(row[SIGNAL]))

@@ -68,6 +68,7 @@ export class RestoreRunner {
     const scheduler = this.deps.scheduler ?? intervalScheduler;
     this.cancelExpiry = scheduler(EXPIRY_INTERVAL_MS, () => this.expire());
     this.kick(async () => {
+      await this.deps.files.discardDownloads();
       await this.deps.store.requeue();
       await this.expire();
     });
