@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -144,5 +144,18 @@ describe('archive files', () => {
     await expect(withFileLock(path, () => Promise.resolve('never'), 300)).rejects.toThrow(
       `is being written by process ${process.ppid}`,
     );
+    // Within one process, the second writer waits for the first.
+    const order: string[] = [];
+    let release!: () => void;
+    const first = withFileLock(`${path}-2`, () =>
+      new Promise<void>((resolve) => (release = resolve)).then(() => void order.push('first')),
+    );
+    await expect.poll(() => existsSync(`${path}-2.lock`)).toBe(true);
+    const second = withFileLock(`${path}-2`, () => Promise.resolve(void order.push('second')));
+    // The second waits on the lock file of the first.
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    release();
+    await Promise.all([first, second]);
+    expect(order).toEqual(['first', 'second']);
   });
 });

@@ -2,6 +2,8 @@ import { open, readFile, unlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const POLL_MS = 100;
+/** Locks this process holds: its own pid in a lock file means it holds it, unless it is not here. */
+const held = new Set<string>();
 
 function alive(pid: number): boolean {
   try {
@@ -31,17 +33,21 @@ export async function withFileLock<T>(path: string, work: () => Promise<T>, wait
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const holder = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
-    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder)) {
+    const live =
+      holder === process.pid ? held.has(lock) : Number.isInteger(holder) && holder > 0 && alive(holder);
+    if (live) {
       if (Date.now() > deadline) throw new Error(`${path} is being written by process ${holder}`);
       await sleep(POLL_MS);
       continue;
     }
-    // A holder that is gone (or this very process, before a crash and a pid reused).
+    // A holder that is gone (or a process of this pid, before a crash and the pid reused).
     await unlink(lock).catch(() => {});
   }
+  held.add(lock);
   try {
     return await work();
   } finally {
+    held.delete(lock);
     await unlink(lock).catch(() => {});
   }
 }
