@@ -68,7 +68,8 @@ export class RestoreRunner {
     const scheduler = this.deps.scheduler ?? intervalScheduler;
     this.cancelExpiry = scheduler(EXPIRY_INTERVAL_MS, () => this.expire());
     this.kick(async () => {
-      await this.deps.files.discardDownloads();
+      // Leftovers only take room: failing to remove them must not keep restores from resuming.
+      await this.deps.files.discardDownloads().catch((error: unknown) => this.deps.onError?.(error));
       await this.deps.store.requeue();
       await this.expire();
     });
