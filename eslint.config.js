@@ -45,6 +45,7 @@ export default tseslint.config(
                 '**/bus/**',
                 '**/config/**',
                 '**/client/**',
+                '**/archive/**',
                 '**/gateway.js',
                 '**/main.js',
               ],

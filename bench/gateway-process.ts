@@ -18,6 +18,8 @@ export async function startGateway(
   root: string,
   dataDir: string,
   timeoutMs = 20_000,
+  /** Every JSON log line of the gateway. */
+  onLog?: (entry: Record<string, unknown>) => void,
 ): Promise<RunningGateway> {
   // BENCH_GATEWAY_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the gateway.
   const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -55,6 +57,7 @@ export async function startGateway(
     lines.on('line', (line) => {
       try {
         const entry = JSON.parse(line) as { msg?: string; listener?: string; port?: number };
+        onLog?.(entry);
         if (entry.msg === 'listening' && entry.listener === 'api' && typeof entry.port === 'number') {
           clearTimeout(timer);
           resolve(entry.port);

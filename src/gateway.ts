@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { buildApi } from './api/build-api.js';
+import { createFileArchive } from './archive/archive-files.js';
 import { EventStreamHub } from './api/event-stream.js';
 import { createApiMetrics } from './api/metrics.js';
 import { createSignalParserReport } from './api/signal-parser-report.js';
@@ -36,8 +37,10 @@ export interface GatewayOptions {
   clock?: Clock;
   /** Webhook delivery tuning (timeouts, retry schedule); the defaults suit production. */
   webhookDelivery?: Partial<DeliveryOptions>;
-  /** Where partitions go before retention drops them; by default nowhere. */
+  /** Where partitions go before retention drops them; by default the daily archive files. */
   archive?: SampleArchive;
+  /** Samples per restore transaction (docs/archive.md); the default suits production. */
+  restoreBatchRows?: number;
 }
 
 export interface Gateway {
@@ -70,7 +73,7 @@ function openDataDir(config: Config) {
 /** The composition root: the one place that builds and wires every part of the gateway. */
 export function createGateway(
   config: Config,
-  { logger, clock = systemClock, webhookDelivery, archive }: GatewayOptions,
+  { logger, clock = systemClock, webhookDelivery, archive, restoreBatchRows }: GatewayOptions,
 ): Gateway {
   const { store, admin } = openDataDir(config);
   if (admin.generated) {
@@ -89,12 +92,32 @@ export function createGateway(
     onError: (err) => logger.error({ err }, 'device metrics flush failed'),
   });
   const signalParser = createSignalParserReport(logger.child({ component: 'signal-parser' }));
-  const { device2, devices, signals, subscribers } = createCore({
+  const archiveLog = logger.child({ component: 'archive' });
+  const { device2, devices, signals, subscribers, archiver, restoreRunner } = createCore({
     store,
     events: bus,
     clock,
     metrics: deviceMetrics,
     signalParserReport: signalParser.report,
+    archive: {
+      files: createFileArchive({
+        dir: config.archiveDir ?? join(config.dataDir, 'archive'),
+        urlTimeoutMs: config.restoreTimeout * 1000,
+        now: () => clock.nowMicros(),
+      }),
+      ...(restoreBatchRows !== undefined && { restoreBatchRows }),
+      events: {
+        onError: (err) => archiveLog.error({ err }, 'restore runner failed'),
+        onFinished: (job, failure) =>
+          failure === undefined
+            ? archiveLog.info({ task: job.taskId, file: job.fileName }, 'file restored')
+            : archiveLog.warn({ task: job.taskId, file: job.fileName, failure }, 'file not restored'),
+        onExpired: (months) => archiveLog.info({ months }, 'restored data expired'),
+        onSealed: ({ retention, month }) => archiveLog.info({ retention, month }, 'archiving partition'),
+        onArchived: (file) =>
+          archiveLog.info({ file: file.name, rows: file.rows, bytes: file.bytes }, 'archive file written'),
+      },
+    },
   });
   const deviceHttp = createDeviceHttpListeners({ config, devices, clock, logger });
   const mqtt = createMqttService({ config, devices, signals, activity: deviceMetrics.recorder, logger });
@@ -102,7 +125,7 @@ export function createGateway(
   const retention = new RetentionJob({
     store: store.series,
     clock,
-    ...(archive && { archive }),
+    archive: archive ?? archiver,
     onError: (err, partition) =>
       retentionLog.error({ err, partition }, 'partition kept: archive or drop failed'),
     onDropped: (partition) => retentionLog.info({ partition }, 'partition dropped'),
@@ -138,8 +161,11 @@ export function createGateway(
     await Promise.all([api.close(), deviceHttp.stop(), mqtt.stop()]);
     await eventHandler?.stop();
     await deviceMetrics.stop();
+    // A partition being archived is left sealed, and finished after the next start.
+    await archiver.stop();
     await retention.stop();
     signalParser.stop();
+    await restoreRunner.stop();
     // Before the store closes: the deliveries of the last events are written to the outbox.
     await dispatcher.stop();
     await store.close();
@@ -204,7 +230,12 @@ export function createGateway(
       const apiPort = typeof address === 'object' && address ? address.port : config.apiPort;
       logger.info({ listener: 'api', port: apiPort }, 'listening');
       deviceMetrics.start();
+      // A partition a crash left half archived is finished before retention looks for more.
+      void archiver
+        .resume()
+        .catch((err: unknown) => archiveLog.error({ err }, 'archiving left by a crash failed'));
       retention.start();
+      restoreRunner.start();
       try {
         return { apiPort, ...(await deviceHttp.start()), ...(await mqtt.start()) };
       } catch (error) {

@@ -2,7 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { pino } from 'pino';
+import { ARCHIVE_USAGE, runArchive, type CliIo } from './cli/archive-command.js';
 import { CALL_USAGE, runCall } from './cli/call-command.js';
+import { RESTORE_USAGE, runRestore } from './cli/restore-command.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import { ConfigSchema, envName, flagName } from './config/config-schema.js';
 import { createGateway, StartupError } from './gateway.js';
@@ -19,6 +21,8 @@ function usage(): string {
     'commands:',
     '  serve [flags]                 start the gateway',
     '  call <operation> [json]       call a running gateway (fleetgate call --help)',
+    '  archive --day YYYY-MM-DD      write a day of samples to the archive files (fleetgate archive --help)',
+    '  restore ...                   restore archived data with a progress bar (fleetgate restore --help)',
     '  version                       print the version',
     '',
     'serve flags (each also an environment variable):',
@@ -86,6 +90,22 @@ async function main(argv: string[]): Promise<void> {
         readStdin: () => readFileSync(0, 'utf8'),
       });
       return;
+    case 'archive':
+    case 'restore': {
+      const [usage, run] = command === 'archive' ? [ARCHIVE_USAGE, runArchive] : [RESTORE_USAGE, runRestore];
+      if (rest[0] === '--help' || rest[0] === '-h') return void process.stdout.write(`${usage}\n`);
+      const io: CliIo = {
+        env: process.env,
+        stdout: {
+          isTTY: process.stdout.isTTY,
+          columns: process.stdout.columns,
+          write: (text) => void process.stdout.write(text),
+        },
+        stderr: (text) => process.stderr.write(`${text}\n`),
+      };
+      process.exitCode = await run(rest, io);
+      return;
+    }
     case 'version':
     case '--version':
       return void process.stdout.write(`${packageVersion()}\n`);

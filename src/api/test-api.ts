@@ -1,10 +1,16 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
+import { createFileArchive } from '../archive/archive-files.js';
 import { InProcessBus } from '../bus/in-process-bus.js';
 import type { Clock } from '../core/clock.js';
 import { createDeviceMetrics, type DeviceMetrics, type Scheduler } from '../core/device-metrics.js';
-import { createDevice2 } from '../core/device2.js';
+import { createCore } from '../core/device2.js';
+import type { PartitionArchiver } from '../core/partition-archiver.js';
+import type { RestoreRunner } from '../core/restore-runner.js';
 import { createEventIds } from '../core/event-source.js';
 import type { GatewayEvent } from '../core/events.js';
 import type { OperationName, OperationParams, OperationResult } from '../core/operations.js';
@@ -71,6 +77,10 @@ export interface TestApi {
   /** Every event the core published, in order. */
   events: GatewayEvent[];
   webhooks: WebhookService;
+  /** The daily archive files' directory, retention's archive, and the background restore. */
+  archiveDir: string;
+  archiver: PartitionArchiver;
+  restoreRunner: RestoreRunner;
   /** POSTs `body` (serialised unless already a string) to an operation with the admin token. */
   call(operation: string, body?: unknown, headers?: Record<string, string>): Promise<ApiReply>;
   /** Calls an operation that must succeed with its documented status, and returns its answer. */
@@ -100,16 +110,24 @@ export interface TestApiOptions {
   webhookDelivery?: Partial<DeliveryOptions>;
   /** The connected gauge of the device metrics (0 unless given). */
   connectedCount?: () => number;
-  /** Timer of the device metrics; by default none runs (getDeviceMetrics flushes anyway). */
+  /** Timer of the device metrics and of restored data's expiry; by default none runs. */
   scheduler?: Scheduler;
   /** A database file, for tests that inspect it; by default the database is in memory. */
   databaseFile?: string;
+  /** The archive directory; by default a new temporary one. */
+  archiveDir?: string;
+  /** How long a restore URL may stay silent (default 5 s). */
+  restoreUrlTimeoutMs?: number;
+  restoreBatchRows?: number;
 }
 
 export async function startTestApi({
   connectedCount,
   scheduler,
   databaseFile,
+  archiveDir = mkdtempSync(join(tmpdir(), 'fleetgate-archive-')),
+  restoreUrlTimeoutMs = 5000,
+  restoreBatchRows,
   ...options
 }: TestApiOptions = {}): Promise<TestApi> {
   const store = createSqliteStore(databaseFile ?? ':memory:');
@@ -124,7 +142,22 @@ export async function startTestApi({
     connectedCount: connectedCount ?? (() => 0),
     scheduler: scheduler ?? (() => () => {}),
   });
-  const device2 = createDevice2({ store, events: bus, clock, metrics: deviceMetrics });
+  const { device2, archiver, restoreRunner } = createCore({
+    store,
+    events: bus,
+    clock,
+    metrics: deviceMetrics,
+    archive: {
+      files: createFileArchive({
+        dir: archiveDir,
+        urlTimeoutMs: restoreUrlTimeoutMs,
+        now: () => clock.nowMicros(),
+      }),
+      restoreBatchRows,
+      scheduler: scheduler ?? (() => () => {}),
+    },
+  });
+  restoreRunner.start();
   const ids = createEventIds();
   const dispatcher = new WebhookDispatcher({
     source: bus,
@@ -202,11 +235,15 @@ export async function startTestApi({
     deviceMetrics,
     events,
     webhooks,
+    archiveDir,
+    archiver,
+    restoreRunner,
     call,
     ok,
     dump,
     async close() {
       await app.close();
+      await restoreRunner.stop();
       await deviceMetrics.stop();
       await dispatcher.stop();
       await store.close();

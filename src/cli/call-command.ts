@@ -9,21 +9,22 @@ export const CALL_USAGE = `usage: fleetgate call <operation> [json | -] [--url U
   http://127.0.0.1:<FLEETGATE_API_PORT or 8080>; the token to FLEETGATE_ADMIN_TOKEN or the
   admin-token file in FLEETGATE_DATA_DIR (./data).`;
 
-interface Io {
+export interface Io {
   env: NodeJS.ProcessEnv;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   readStdin: () => string;
 }
 
-function option(args: string[], name: string): string | undefined {
+/** Removes `--name value` or `--name=value` from args; its value. */
+export function option(args: string[], name: string): string | undefined {
   const i = args.findIndex((a) => a === name || a.startsWith(`${name}=`));
   if (i < 0) return undefined;
   const [arg] = args.splice(i, 1);
   return arg!.includes('=') ? arg!.slice(name.length + 1) : args.splice(i, 1)[0];
 }
 
-function adminToken(env: NodeJS.ProcessEnv): string | undefined {
+export function adminToken(env: NodeJS.ProcessEnv): string | undefined {
   if (env.FLEETGATE_ADMIN_TOKEN) return env.FLEETGATE_ADMIN_TOKEN;
   try {
     return readFileSync(join(env.FLEETGATE_DATA_DIR ?? './data', ADMIN_TOKEN_FILE), 'utf8').trim();

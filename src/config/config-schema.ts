@@ -35,6 +35,13 @@ export const ConfigSchema = Type.Object({
   eventHandler: Optional('path of an event handler module'),
   webhookUrl: Optional('URL receiving every event'),
   webhookSecret: Optional('secret signing webhook deliveries'),
+  archiveDir: Optional('daily archive files (default: the archive folder of the data directory)'),
+  restoreTimeout: Type.Integer({
+    minimum: 1,
+    maximum: 3600,
+    default: 30,
+    description: 'seconds a restore URL may stay silent before its file fails',
+  }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

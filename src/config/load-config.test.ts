@@ -24,6 +24,7 @@ describe('loadConfig', () => {
       mqttPort: 1883,
       mqttsPort: 8883,
       deviceHttpsPort: 8443,
+      restoreTimeout: 30,
     });
   });
 
@@ -128,6 +129,19 @@ describe('loadConfig', () => {
     expect(loadConfig({ FLEETGATE_EVENT_HANDLER: handler })).toMatchObject({ eventHandler: handler });
     expect(problems({}, ['--event-handler', join(dir, 'missing.mjs')])).toEqual([
       expect.stringMatching(/^FLEETGATE_EVENT_HANDLER \(--event-handler\): cannot read/),
+    ]);
+  });
+
+  it('takes an archive directory and a restore timeout in seconds, refusing one that is not a whole number', () => {
+    expect(loadConfig({ FLEETGATE_ARCHIVE_DIR: '/srv/archive' }, ['--restore-timeout', '5'])).toMatchObject({
+      archiveDir: '/srv/archive',
+      restoreTimeout: 5,
+    });
+    expect(problems({ FLEETGATE_RESTORE_TIMEOUT: 'soon' })).toEqual([
+      'FLEETGATE_RESTORE_TIMEOUT (--restore-timeout): must be a whole number, got "soon"',
+    ]);
+    expect(problems({}, ['--restore-timeout=0'])).toEqual([
+      expect.stringMatching(/^FLEETGATE_RESTORE_TIMEOUT \(--restore-timeout\): /),
     ]);
   });
 });

@@ -98,7 +98,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): Config 
   for (const [key, value] of Object.entries(raw)) {
     if (!numericKeys.has(key as ConfigKey)) candidate[key] = value;
     else if (/^\d+$/.test(value.trim())) candidate[key] = Number(value);
-    else problems.push(`${label(key)}: must be a port number from 0 to 65535, got "${value}"`);
+    else if (key.endsWith('Port'))
+      problems.push(`${label(key)}: must be a port number from 0 to 65535, got "${value}"`);
+    else problems.push(`${label(key)}: must be a whole number, got "${value}"`);
   }
   const config = Value.Default(ConfigSchema, candidate) as Config;
   for (const error of Value.Errors(ConfigSchema, config)) {

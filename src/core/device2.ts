@@ -19,6 +19,11 @@ import { TimeSeriesQueries } from './time-series-query.js';
 import { SignalParser, type SignalParserReport } from './signal-parser.js';
 import { SignalSubscribers } from './signal-subscribers.js';
 import { SignalSubscriptions } from './signal-subscriptions.js';
+import type { ArchiveFiles } from './archive-ports.js';
+import type { Scheduler } from './device-metrics.js';
+import { PartitionArchiver, type ArchiverDeps } from './partition-archiver.js';
+import { RestoreRunner, type RestoreRunnerDeps } from './restore-runner.js';
+import { RestoreService } from './restore-service.js';
 
 export interface Device2Deps {
   store: Store;
@@ -28,6 +33,19 @@ export interface Device2Deps {
   metrics: Pick<DeviceMetrics, 'recorder' | 'query'>;
   /** Where the signal parser says what it skipped (logged and counted); absent: nowhere. */
   signalParserReport?: SignalParserReport;
+  /** Daily archive files, and the background restore (docs/archive.md). */
+  archive: ArchiveDeps;
+}
+
+export interface ArchiveDeps {
+  files: ArchiveFiles;
+  /** Samples per restore transaction. */
+  restoreBatchRows?: number;
+  /** Timer of the expiry of restored data; by default an hourly interval. */
+  scheduler?: Scheduler;
+  /** Reports from the background work, for the log. */
+  events?: Pick<RestoreRunnerDeps, 'onError' | 'onFinished' | 'onExpired'> &
+    Pick<ArchiverDeps, 'onArchived' | 'onSealed'>;
 }
 
 export interface Core {
@@ -39,6 +57,10 @@ export interface Core {
   signals: SignalSubscriptions;
   /** querySignal(s)Subscribers; the consumers other than MQTT add themselves as they start. */
   subscribers: SignalSubscribers;
+  /** Retention's archive, and archiving on demand. */
+  archiver: PartitionArchiver;
+  /** Restores the files of restore tasks in the background; started and stopped by the caller. */
+  restoreRunner: RestoreRunner;
 }
 
 /** Every Device2 operation as an async method, over already-validated parameters. */
@@ -47,7 +69,14 @@ export function createDevice2(deps: Device2Deps): Device2Api {
 }
 
 /** Builds the use cases over one store, sharing the caches (settings, resources) between them. */
-export function createCore({ store, events, clock, metrics, signalParserReport }: Device2Deps): Core {
+export function createCore({
+  store,
+  events,
+  clock,
+  metrics,
+  signalParserReport,
+  archive,
+}: Device2Deps): Core {
   const activity = metrics.recorder;
   const settings = new SettingsService(store.settings);
   const catalog = new ResourceCatalog(store.resources);
@@ -98,6 +127,33 @@ export function createCore({ store, events, clock, metrics, signalParserReport }
     clock,
     signalParser,
     onCommitted,
+  });
+
+  const archiver = new PartitionArchiver({
+    source: store.archive,
+    files: archive.files,
+    resources: catalog,
+    clock,
+    ...(archive.events?.onArchived && { onArchived: archive.events.onArchived }),
+    ...(archive.events?.onSealed && { onSealed: archive.events.onSealed }),
+  });
+  const restoreRunner = new RestoreRunner({
+    store: store.restores,
+    files: archive.files,
+    clock,
+    ...(archive.restoreBatchRows !== undefined && { batchRows: archive.restoreBatchRows }),
+    ...(archive.scheduler && { scheduler: archive.scheduler }),
+    ...(archive.events && {
+      onError: archive.events.onError,
+      onFinished: archive.events.onFinished,
+      onExpired: archive.events.onExpired,
+    }),
+  });
+  const restore = new RestoreService({
+    store: store.restores,
+    files: archive.files,
+    clock,
+    runner: restoreRunner,
   });
 
   const device2: Device2Api = {
@@ -159,8 +215,13 @@ export function createCore({ store, events, clock, metrics, signalParserReport }
     latestSignalsSearch: (p) => series.latestSignalsSearch(p),
     querySignalSubscribers: (p) => subscribers.querySignalSubscribers(p),
     querySignalsSubscribers: (p) => subscribers.querySignalsSubscribers(p),
+    restoreTime: (p) => restore.restoreTime(p),
+    restoreUrl: (p) => restore.restoreUrl(p),
+    getRestoreStatus: () => restore.getRestoreStatus(),
+    getRestoreTaskStatus: (p) => restore.getRestoreTaskStatus(p),
+    retryRestoreTask: (p) => restore.retryRestoreTask(p),
   };
-  return { device2, devices, signals, subscribers };
+  return { device2, devices, signals, subscribers, archiver, restoreRunner };
 }
 
 function deletedEvent(identity: string, clock: Clock) {

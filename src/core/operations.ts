@@ -30,6 +30,16 @@ import {
   ResourceParams,
   UpdateResourceParams,
 } from './schemas/resource.js';
+import {
+  GetRestoreStatusParams,
+  GetRestoreStatusResult,
+  GetRestoreTaskStatusResult,
+  RestoreTaskCreated,
+  RestoreTimeParams,
+  RestoreUrlParams,
+  RetryRestoreTaskResult,
+  TaskIdParams,
+} from './schemas/restore.js';
 import { GatewaySettings, GatewaySettingsPatch, SolutionPairing } from './schemas/settings.js';
 import {
   AggrQueryResourceParams,
@@ -256,6 +266,37 @@ export const operations = {
     summary: 'The sessions consuming signals of an identity (every signal by default).',
     params: QuerySignalsSubscribersParams,
     result: SignalSubscribersResult,
+    status: 200,
+  },
+  restoreTime: {
+    summary:
+      'Restore archived data of a range of days: answers at once with the task; files restore in the background.',
+    params: RestoreTimeParams,
+    result: RestoreTaskCreated,
+    status: 200,
+  },
+  restoreUrl: {
+    summary: 'Restore daily archive files given by URL (file://, http://, https://) in the background.',
+    params: RestoreUrlParams,
+    result: RestoreTaskCreated,
+    status: 200,
+  },
+  getRestoreStatus: {
+    summary: 'Every restore task with its progress, newest first.',
+    params: GetRestoreStatusParams,
+    result: GetRestoreStatusResult,
+    status: 200,
+  },
+  getRestoreTaskStatus: {
+    summary: 'The files of a restore task: status, progress and the signals restored.',
+    params: TaskIdParams,
+    result: GetRestoreTaskStatusResult,
+    status: 200,
+  },
+  retryRestoreTask: {
+    summary: 'Restore the failed files of a task again.',
+    params: TaskIdParams,
+    result: RetryRestoreTaskResult,
     status: 200,
   },
 } satisfies Record<string, OperationSpec>;

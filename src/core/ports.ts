@@ -3,6 +3,8 @@ import type { IdentityState, ResourceValue, Tag } from './schemas/common.js';
 import type { AuthType, IdentityPermission } from './schemas/identity.js';
 import type { DeviceMetricsStore } from './device-metrics-ports.js';
 import type { TimeSeriesStore } from './time-series-ports.js';
+import type { ArchiveSource } from './archive-ports.js';
+import type { RestoreStore } from './restore-ports.js';
 import type { ResourceDefinition } from './schemas/resource.js';
 import type { GatewaySettings } from './schemas/settings.js';
 import type { WebhookStore } from './webhook-ports.js';
@@ -160,6 +162,10 @@ export interface Store {
   series: TimeSeriesStore;
   /** Webhooks and their delivery outbox (core/webhook-ports.ts). */
   webhooks: WebhookStore;
+  /** Samples by day for the archive, and partitions set aside for it (core/archive-ports.ts). */
+  archive: ArchiveSource;
+  /** Restore tasks and restored data (core/restore-ports.ts). */
+  restores: RestoreStore;
   /** Flushes and releases everything; no method may be called afterwards. */
   close(): Promise<void>;
 }

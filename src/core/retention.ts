@@ -77,7 +77,8 @@ export class RetentionJob {
       if (this.stopped || expiresAt(partition) > clock.nowMicros()) continue;
       try {
         await archive.archivePartition(partition);
-        if (await store.dropPartition(partition)) {
+        // The archive may have taken the partition out itself (docs/archive.md): gone either way.
+        if ((await store.dropPartition(partition)) || archive !== noArchive) {
           dropped.push(partition);
           onDropped?.(partition);
         }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
+import { createFileArchive } from '../archive/archive-files.js';
 import { InProcessBus } from '../bus/in-process-bus.js';
 import { FakeClock } from '../api/test-api.js';
 import { createCore } from '../core/device2.js';
@@ -52,7 +53,10 @@ export async function startDeviceHttp(
   const bus = new InProcessBus((error) => errors.push(error));
   bus.subscribe((event) => events.push(event));
   const metrics = createDeviceMetrics({ store: store.deviceMetrics, clock, connectedCount: () => 0 });
-  const { device2, devices } = createCore({ store, events: bus, clock, metrics });
+  const archive = {
+    files: createFileArchive({ dir: mkdtempSync(join(tmpdir(), 'fleetgate-archive-')), urlTimeoutMs: 5000 }),
+  };
+  const { device2, devices } = createCore({ store, events: bus, clock, metrics, archive });
   const app = buildDeviceHttp({
     devices,
     clock,

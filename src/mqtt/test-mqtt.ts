@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
+import { createFileArchive } from '../archive/archive-files.js';
 import { InProcessBus } from '../bus/in-process-bus.js';
 import { systemClock } from '../core/clock.js';
 import { createCore } from '../core/device2.js';
@@ -55,6 +56,7 @@ export async function startMqttGateway(
     events: bus,
     clock: systemClock,
     metrics: { recorder, query: (params) => metrics.query(params) },
+    archive: { files: createFileArchive({ dir: join(dir, 'archive'), urlTimeoutMs: 5000 }) },
   });
   const logger = pino({ level: 'silent' });
   const broker = await createMqttBroker({

@@ -5,6 +5,7 @@ import { sql as samples } from './migrations/003-samples.js';
 import { sql as deviceMetrics } from './migrations/004-device-metrics.js';
 import { sql as webhooks } from './migrations/005-webhooks.js';
 import { sql as timeSeries } from './migrations/006-time-series.js';
+import { sql as archiveRestore } from './migrations/007-archive-restore.js';
 import { sql as webhookProgress } from './migrations/009-webhook-progress.js';
 
 type Db = Database.Database;
@@ -27,8 +28,12 @@ const migrations: Migration[] = [
   { version: 4, name: 'device-metrics', sql: deviceMetrics },
   { version: 5, name: 'webhooks', sql: webhooks },
   { version: 6, name: 'time-series', sql: timeSeries },
+  { version: 7, name: 'archive-restore', sql: archiveRestore },
   { version: 9, name: 'webhook-progress', sql: webhookProgress },
 ];
+
+/** The newest schema this build knows. */
+export const LATEST_SCHEMA = Math.max(...migrations.map((m) => m.version));
 
 export function migrate(db: Db, list: Migration[] = migrations): void {
   db.exec(

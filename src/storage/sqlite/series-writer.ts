@@ -38,7 +38,12 @@ interface SeriesState {
  * (one upsert per series). A sample that replaces a stored one (same identity, signal and time) has
  * its buckets recomputed from the stored samples instead, so rollups stay exact.
  */
-export function createSeriesWriter(db: Database.Database, partitions: ReturnType<typeof createPartitioner>) {
+export function createSeriesWriter(
+  db: Database.Database,
+  partitions: Pick<ReturnType<typeof createPartitioner>, 'ensure' | 'reset'>,
+  /** Where a sample goes; restored data (docs/archive.md) has partitions of its own. */
+  locate: (retention: number, timestamp: number) => Partition = partitionOf,
+) {
   const statements = new Map<string, Database.Statement>();
   const pending = new Map<string, PartitionBatch>();
   /** identity -> signal -> its state in this transaction. */
@@ -109,7 +114,7 @@ export function createSeriesWriter(db: Database.Database, partitions: ReturnType
       let batch = last;
       const p = batch?.partition;
       if (!batch || !p || timestamp < p.startUs || timestamp >= p.endUs || p.retention !== retention) {
-        const partition = partitionOf(retention, timestamp);
+        const partition = locate(retention, timestamp);
         batch = pending.get(partition.table);
         if (!batch) pending.set(partition.table, (batch = { partition, rows: [], series: new Map() }));
         last = batch;

@@ -1,4 +1,5 @@
 import type { Store } from '../../core/ports.js';
+import { createSqliteArchiveSource } from './archive-source.js';
 import { startCheckpointer } from './checkpointer.js';
 import { createSqliteDeviceIdentityStore } from './device-identity-store.js';
 import { createSqliteDeviceMetricsStore } from './device-metrics-store.js';
@@ -8,6 +9,7 @@ import { createSqliteIdentityStore } from './identity-store.js';
 import { openDatabase } from './open-database.js';
 import { upgradeLegacyPartitions } from './sample-partitions.js';
 import { createSqliteResourceStore } from './resource-store.js';
+import { createSqliteRestoreStore } from './restore-store.js';
 import { createSqliteSettingsStore } from './settings-store.js';
 import { createSqliteTimeSeriesStore } from './time-series-store.js';
 import { createSqliteWebhookStore } from './webhook-store.js';
@@ -30,6 +32,8 @@ export function createSqliteStore(path: string): Store {
     deviceMetrics: createSqliteDeviceMetricsStore(db),
     series: createSqliteTimeSeriesStore(db, { partitionsDropped: () => ingest.partitionsDropped() }),
     webhooks: createSqliteWebhookStore(db, groupCommit),
+    archive: createSqliteArchiveSource(db, { partitionsDropped: () => ingest.partitionsDropped() }),
+    restores: createSqliteRestoreStore(db),
     async close() {
       if (db.open) {
         groupCommit.flush();

@@ -58,8 +58,9 @@ export function createSqliteTimeSeriesStore(
   options: { partitionsDropped: () => void },
 ): TimeSeriesStore {
   const cache = new StatementCache(db);
+  // Live partitions and those of restored data (docs/archive.md) alike.
   const overlapping = db.prepare<[number, number], PartitionRow>(
-    'SELECT * FROM sample_partitions WHERE start_us < ? AND end_us > ? ORDER BY start_us, retention',
+    'SELECT * FROM readable_partitions WHERE start_us < ? AND end_us > ? ORDER BY start_us, retention',
   );
 
   function raw(query: RawQuery): RawSample[] {
