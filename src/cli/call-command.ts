@@ -33,23 +33,30 @@ export function adminToken(env: NodeJS.ProcessEnv): string | undefined {
   }
 }
 
+/** The gateway a CLI command talks to (`--url`, `--token`, else the environment); removed from args. */
+export function apiTarget(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): { url: string; token: string | undefined } {
+  const url =
+    option(args, '--url') ?? env.FLEETGATE_API_URL ?? `http://127.0.0.1:${env.FLEETGATE_API_PORT ?? 8080}`;
+  return { url, token: option(args, '--token') ?? adminToken(env) };
+}
+
+export const noTokenMessage = (command: string) =>
+  `fleetgate ${command}: no admin token: set FLEETGATE_ADMIN_TOKEN, pass --token, or run from the gateway directory`;
+
 /** `fleetgate call`: returns the process exit code. */
 export async function runCall(argv: string[], io: Io): Promise<number> {
   const args = [...argv];
-  const url =
-    option(args, '--url') ??
-    io.env.FLEETGATE_API_URL ??
-    `http://127.0.0.1:${io.env.FLEETGATE_API_PORT ?? 8080}`;
-  const token = option(args, '--token') ?? adminToken(io.env);
+  const { url, token } = apiTarget(args, io.env);
   const [operation, json, ...rest] = args;
   if (!operation || rest.length > 0 || operation.startsWith('-')) {
     io.stderr(CALL_USAGE);
     return 2;
   }
   if (!token) {
-    io.stderr(
-      'fleetgate call: no admin token: set FLEETGATE_ADMIN_TOKEN, pass --token, or run from the gateway directory',
-    );
+    io.stderr(noTokenMessage('call'));
     return 2;
   }
   let params: unknown = {};

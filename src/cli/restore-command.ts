@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createDevice2Client, Device2Error, type Device2Client } from '../client/device2-client.js';
 import type { RestoreFileStatus } from '../core/schemas/restore.js';
 import type { CliIo } from './archive-command.js';
-import { adminToken, option } from './call-command.js';
+import { apiTarget, noTokenMessage, option } from './call-command.js';
 import { count, duration, Progress } from './progress.js';
 
 export const RESTORE_USAGE = `usage: fleetgate restore --from YYYY-MM-DD [--to YYYY-MM-DD] [filters]  restore archived days
@@ -77,11 +77,7 @@ async function watch({ client, taskId, intervalMs, io }: Watch): Promise<number>
 /** `fleetgate restore`: returns the process exit code. */
 export async function runRestore(argv: string[], io: CliIo): Promise<number> {
   const args = [...argv];
-  const url =
-    option(args, '--url') ??
-    io.env.FLEETGATE_API_URL ??
-    `http://127.0.0.1:${io.env.FLEETGATE_API_PORT ?? 8080}`;
-  const token = option(args, '--token') ?? adminToken(io.env);
+  const { url, token } = apiTarget(args, io.env);
   const from = option(args, '--from');
   const to = option(args, '--to');
   const task = option(args, '--task');
@@ -106,9 +102,7 @@ export async function runRestore(argv: string[], io: CliIo): Promise<number> {
     return 2;
   }
   if (!token) {
-    io.stderr(
-      'fleetgate restore: no admin token: set FLEETGATE_ADMIN_TOKEN, pass --token, or run from the gateway directory',
-    );
+    io.stderr(noTokenMessage('restore'));
     return 2;
   }
   const client = createDevice2Client({ url, token });
