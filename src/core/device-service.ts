@@ -7,6 +7,7 @@ import type { DeviceMetricsRecorder } from './device-metrics.js';
 import type { DeviceIdentityStore, IngestStore, Sample } from './device-ports.js';
 import { forbidden, GatewayError, identityNotFound, invalidParameter } from './errors.js';
 import type { EventPublisher } from './events.js';
+import { checkTimestamp, newestPerResource, toResourceValue } from './publish-values.js';
 import type { IdentityStore, StateWrite } from './ports.js';
 import type { ResourceCatalog } from './resource-catalog.js';
 import { conformValue, MAX_STRING_VALUE_BYTES } from './resource-values.js';
@@ -18,17 +19,6 @@ import type { ParserInput, SignalParser } from './signal-parser.js';
 export interface PublishRecord {
   timestamp?: number;
   values: Record<string, unknown>;
-}
-
-const DAY_MICROS = 86_400_000_000;
-/** CONTRACT §2: client timestamps at most 1 day ahead and 10 years back. */
-const MAX_FUTURE_MICROS = DAY_MICROS;
-const MAX_PAST_MICROS = 3653 * DAY_MICROS;
-
-/** Values arrive as text (MQTT, HTTP) or JSON (batches); objects are kept as their JSON text. */
-export function toResourceValue(raw: unknown): ResourceValue {
-  if (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean') return raw;
-  return JSON.stringify(raw) ?? 'null';
 }
 
 /** Set values the device has not acknowledged yet: sync resources whose set differs from reported. */
@@ -304,26 +294,6 @@ export class DeviceService {
       connection_id: ctx.connectionId,
     });
   }
-}
-
-/** The newest write of each resource (the state a batch of records leaves). */
-export function newestPerResource(writes: StateWrite[]): StateWrite[] {
-  const newest = new Map<string, StateWrite>();
-  for (const write of writes) {
-    const previous = newest.get(write.resource);
-    if (!previous || previous.timestamp <= write.timestamp) newest.set(write.resource, write);
-  }
-  return [...newest.values()];
-}
-
-export function checkTimestamp(timestamp: number, now: number): number {
-  if (!Number.isFinite(timestamp) || timestamp < 0)
-    throw invalidParameter('timestamp', 'must be a positive number');
-  if (timestamp > now + MAX_FUTURE_MICROS)
-    throw invalidParameter('timestamp', 'is more than 1 day in the future');
-  if (timestamp < now - MAX_PAST_MICROS)
-    throw invalidParameter('timestamp', 'is more than 10 years in the past');
-  return timestamp;
 }
 
 function refusalReason(error: unknown): string {

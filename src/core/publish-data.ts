@@ -1,6 +1,6 @@
 import { toMicros, type Clock } from './clock.js';
 import type { IngestStore, Sample } from './device-ports.js';
-import { checkTimestamp, newestPerResource, toResourceValue } from './device-service.js';
+import { checkTimestamp, newestPerResource, toResourceValue } from './publish-values.js';
 import { GatewayError, identityNotFound, invalidParameter } from './errors.js';
 import type { IdentityStore, StateWrite } from './ports.js';
 import type { ResourceCatalog } from './resource-catalog.js';

@@ -1,5 +1,5 @@
 import type { Sample, SignalDeclaration } from './device-ports.js';
-import { toResourceValue } from './device-service.js';
+import { toResourceValue } from './publish-values.js';
 import type { ResourceValue } from './schemas/common.js';
 import type { ResourceDefinition } from './schemas/resource.js';
 import type { GatewaySettings } from './schemas/settings.js';
