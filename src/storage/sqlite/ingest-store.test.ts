@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { createSqliteStore } from './sqlite-store.js';
+import { newIdentity } from '../contract-fixtures.js';
 
 const NOV_2026 = Date.UTC(2026, 10, 26) * 1000;
 const DEC_2026 = Date.UTC(2026, 11, 1) * 1000;
@@ -12,16 +13,7 @@ async function setup() {
   const file = join(mkdtempSync(join(tmpdir(), 'fleetgate-ingest-')), 'db');
   const store = createSqliteStore(file);
   await store.resources.add('temp', { format: 'number', sync: true, settable: false, retention: '12' });
-  for (const identity of ['a', 'b'])
-    await store.identities.insert({
-      identity,
-      authType: 'token',
-      credential: null,
-      authExpire: null,
-      locked: false,
-      permission: {},
-      createdAt: 1,
-    });
+  for (const identity of ['a', 'b']) await store.identities.insert(newIdentity(identity, { createdAt: 1 }));
   const read = <T>(sql: string, ...params: unknown[]) => {
     const db = new Database(file, { readonly: true });
     try {

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { DeviceWrite, Sample } from '../../core/device-ports.js';
 import type { ResourceValue } from '../../core/schemas/common.js';
 import { createSqliteStore } from './sqlite-store.js';
+import { newIdentity } from '../contract-fixtures.js';
 
 const MINUTE = 60_000_000;
 /** 2026-11-30T22:00Z: two hours before a month boundary, so data spans two partitions. */
@@ -25,15 +26,7 @@ async function openStore() {
   const file = join(mkdtempSync(join(tmpdir(), 'fleetgate-series-')), 'db');
   const store = createSqliteStore(file);
   for (const identity of ['a', 'b', 'c'])
-    await store.identities.insert({
-      identity,
-      authType: 'token',
-      credential: null,
-      authExpire: null,
-      locked: false,
-      permission: {},
-      createdAt: 1,
-    });
+    await store.identities.insert(newIdentity(identity, { createdAt: 1 }));
   const db = () => new Database(file, { readonly: true });
   return { store, db };
 }

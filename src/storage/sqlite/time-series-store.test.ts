@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RawQuery, RawSample } from '../../core/time-series-ports.js';
 import { createSqliteStore } from './sqlite-store.js';
+import { newIdentity } from '../contract-fixtures.js';
 
 /** 2026-11-30T23:00Z: samples fall on both sides of a month boundary. */
 const START = Date.UTC(2026, 10, 30, 23) * 1000;
@@ -35,15 +36,7 @@ describe('raw samples of the SQLite time-series store', () => {
     const signals = ['a', 'b', 'c'];
     const all: RawSample[] = [];
     for (const [n, identity] of identities.entries()) {
-      await store.identities.insert({
-        identity,
-        authType: 'token',
-        credential: null,
-        authExpire: null,
-        locked: false,
-        permission: {},
-        createdAt: 1,
-      });
+      await store.identities.insert(newIdentity(identity, { createdAt: 1 }));
       const receivedAt = START + 4 * 3600 * SECOND - n;
       const samples = signals.flatMap((signal, s) =>
         Array.from({ length: 6 }, (_, k) => ({
