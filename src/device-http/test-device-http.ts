@@ -1,7 +1,6 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import { createFileArchive } from '../archive/archive-files.js';
 import { InProcessBus } from '../bus/in-process-bus.js';
@@ -12,6 +11,7 @@ import type { DeviceService } from '../core/device-service.js';
 import type { GatewayEvent } from '../core/events.js';
 import type { Device2Api } from '../core/operations.js';
 import type { Store } from '../core/ports.js';
+import { committedSamples } from '../storage/sqlite/committed-samples.js';
 import { createSqliteStore } from '../storage/sqlite/sqlite-store.js';
 import { buildDeviceHttp } from './build-device-http.js';
 
@@ -79,20 +79,7 @@ export async function startDeviceHttp(
     app,
     samples() {
       if (path === ':memory:') throw new Error('samples() needs startDeviceHttp({ file: true })');
-      const db = new Database(path, { readonly: true });
-      try {
-        const tables = db.prepare('SELECT table_name FROM sample_partitions ORDER BY month').pluck().all();
-        return (tables as string[]).flatMap(
-          (table) =>
-            db
-              .prepare(
-                `SELECT identity, resource, timestamp, value FROM ${table} ORDER BY timestamp, resource`,
-              )
-              .all() as { identity: string; resource: string; timestamp: number; value: unknown }[],
-        );
-      } finally {
-        db.close();
-      }
+      return committedSamples(path);
     },
     async close() {
       await app.close();

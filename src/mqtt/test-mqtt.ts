@@ -9,6 +9,7 @@ import { systemClock } from '../core/clock.js';
 import { createCore } from '../core/device2.js';
 import { createDeviceMetrics } from '../core/device-metrics.js';
 import type { GatewayEvent } from '../core/events.js';
+import { committedSamples } from '../storage/sqlite/committed-samples.js';
 import { createSqliteStore } from '../storage/sqlite/sqlite-store.js';
 import { createMqttBroker } from './mqtt-broker.js';
 import { closeMqtt, createMqttListeners, listen } from './mqtt-listeners.js';
@@ -84,6 +85,8 @@ export async function startMqttGateway(
     url: `mqtt://127.0.0.1:${ports[0]}`,
     port: ports[0]!,
     tlsPort: ports[1],
+    /** Every committed sample, read from the file by a separate connection. */
+    samples: () => committedSamples(file),
     /** Reads the database file directly, as a separate connection would. */
     query<T>(sql: string, ...params: unknown[]): T[] {
       const db = new Database(file, { readonly: true });

@@ -137,8 +137,10 @@ export function createSqliteDayReader(db: Database.Database): DayReader {
 /** The database side of archiving (core/archive-ports.ts). */
 export function createSqliteArchiveSource(
   db: Database.Database,
-  options: { partitionsDropped: () => void },
+  /** `settle` moves staged samples into their partitions (ingest-store.ts): the live reads call it first. */
+  options: { settle: () => void; partitionsDropped: () => void },
 ): ArchiveSource {
+  const { settle } = options;
   const live = createSqliteDayReader(db);
   const sealedTable = db
     .prepare<[number], string>('SELECT table_name FROM archive_seals WHERE id = ?')
@@ -179,15 +181,25 @@ export function createSqliteArchiveSource(
   });
 
   return {
-    classesOn: (day) => live.classesOn(day),
-    countDay: (day) => live.countDay(day),
+    classesOn(day) {
+      settle();
+      return live.classesOn(day);
+    },
+    countDay(day) {
+      settle();
+      return live.countDay(day);
+    },
     readDay(source: DaySource, day: string) {
-      if ('retention' in source) return live.readDay(source, day);
+      if ('retention' in source) {
+        settle();
+        return live.readDay(source, day);
+      }
       const table = sealedTable.get(source.sealId);
       if (table === undefined) throw new Error(`no sealed partition ${source.sealId}`);
       return readTableDay(db, table, day);
     },
     async seal({ retention, month }, at) {
+      settle();
       const id = seal(retention, month, at);
       if (id === null) return null;
       // The ingest writer must create the partition anew for a late sample of the month.

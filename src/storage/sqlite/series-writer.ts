@@ -26,6 +26,8 @@ interface SeriesState {
   resource: string;
   timestamp: number;
   receivedAt: number;
+  /** When the first sample of this transaction arrived: the signal's creation, if it is new. */
+  firstReceivedAt: number;
   value: string | number;
   buckets: SeriesBuckets;
   batch: PartitionBatch;
@@ -134,6 +136,7 @@ export function createSeriesWriter(
           resource: sample.resource,
           timestamp,
           receivedAt,
+          firstReceivedAt: receivedAt,
           value,
           buckets,
           batch,
@@ -179,7 +182,7 @@ export function createSeriesWriter(
         rollups.write(batch.partition, batch.series.values(), writeSamples(batch));
       const params: unknown[] = [];
       for (const n of touched)
-        params.push(n.identity, n.signal, n.resource, n.receivedAt, n.value, n.timestamp, n.receivedAt);
+        params.push(n.identity, n.signal, n.resource, n.firstReceivedAt, n.value, n.timestamp, n.receivedAt);
       runChunked(upsertSignals, params, SIGNAL_COLUMNS);
       this.clear();
     },

@@ -23,6 +23,7 @@ export function createSqliteStore(path: string): Store {
   const groupCommit = createGroupCommit(db);
   const ingest = createSqliteIngestStore(db);
   const checkpointer = startCheckpointer(db);
+  const ingestHooks = { settle: () => ingest.settle(), partitionsDropped: () => ingest.partitionsDropped() };
   return {
     identities: createSqliteIdentityStore(db, groupCommit),
     resources: createSqliteResourceStore(db),
@@ -30,9 +31,9 @@ export function createSqliteStore(path: string): Store {
     devices: createSqliteDeviceIdentityStore(db),
     ingest,
     deviceMetrics: createSqliteDeviceMetricsStore(db),
-    series: createSqliteTimeSeriesStore(db, { partitionsDropped: () => ingest.partitionsDropped() }),
+    series: createSqliteTimeSeriesStore(db, ingestHooks),
     webhooks: createSqliteWebhookStore(db, groupCommit),
-    archive: createSqliteArchiveSource(db, { partitionsDropped: () => ingest.partitionsDropped() }),
+    archive: createSqliteArchiveSource(db, ingestHooks),
     restores: createSqliteRestoreStore(db),
     async close() {
       if (db.open) {

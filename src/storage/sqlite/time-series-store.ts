@@ -55,8 +55,10 @@ const IN_LIST = 'IN (SELECT value FROM json_each(?))';
 /** The time-series reads (and partition drops) of the SQLite adapter; samples are written by ingest-store. */
 export function createSqliteTimeSeriesStore(
   db: Database.Database,
-  options: { partitionsDropped: () => void },
+  /** `settle` moves staged samples into their partitions (ingest-store.ts); every read calls it first. */
+  options: { settle: () => void; partitionsDropped: () => void },
 ): TimeSeriesStore {
+  const { settle } = options;
   const cache = new StatementCache(db);
   // Live partitions and those of restored data (docs/archive.md) alike.
   const overlapping = db.prepare<[number, number], PartitionRow>(
@@ -177,11 +179,13 @@ export function createSqliteTimeSeriesStore(
 
   return {
     async signals(identity, names) {
+      settle();
       const sql = `SELECT * FROM signals WHERE identity = ?${names ? ` AND signal ${IN_LIST}` : ''} ORDER BY signal`;
       const params: unknown[] = names ? [identity, JSON.stringify(names)] : [identity];
       return (cache.get(sql).all(...params) as SignalRow[]).map(toRecord);
     },
     async identitiesWithSignal(signal, identities) {
+      settle();
       const sql = `SELECT identity FROM signals WHERE signal = ?${identities ? ` AND identity ${IN_LIST}` : ''} ORDER BY identity`;
       const params: unknown[] = identities ? [signal, JSON.stringify(identities)] : [signal];
       return cache
@@ -189,15 +193,26 @@ export function createSqliteTimeSeriesStore(
         .pluck()
         .all(...params) as string[];
     },
-    raw: async (query) => raw(query),
-    rollups: async (query) => rollups(query),
-    latest: async (query) => latest(query),
+    async raw(query) {
+      settle();
+      return raw(query);
+    },
+    async rollups(query) {
+      settle();
+      return rollups(query);
+    },
+    async latest(query) {
+      settle();
+      return latest(query);
+    },
     async partitions(): Promise<SamplePartition[]> {
+      settle();
       return (
         db.prepare('SELECT * FROM sample_partitions ORDER BY start_us, retention').all() as PartitionRow[]
       ).map((r) => ({ retention: r.retention, month: r.month, startUs: r.start_us, endUs: r.end_us }));
     },
     async dropPartition({ retention, month }) {
+      settle();
       const dropped = drop(retention, month);
       // Whether or not this call dropped it, the ingest writer must not use what it knew of it.
       options.partitionsDropped();

@@ -1,0 +1,148 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { createSqliteStore } from './sqlite-store.js';
+import { newIdentity } from '../contract-fixtures.js';
+
+const NOV_2026 = Date.UTC(2026, 10, 26) * 1000;
+const DEVICES = ['a', 'b', 'c', 'd'];
+
+async function setup(file = join(mkdtempSync(join(tmpdir(), 'fleetgate-staging-')), 'db')) {
+  const store = createSqliteStore(file);
+  if (!(await store.resources.get('temp')))
+    await store.resources.add('temp', { format: 'number', sync: true, settable: false, retention: '12' });
+  for (const identity of DEVICES)
+    if (!(await store.identities.get(identity)))
+      await store.identities.insert(newIdentity(identity, { createdAt: 1 }));
+  const read = <T>(sql: string, ...params: unknown[]) => {
+    const db = new Database(file, { readonly: true });
+    try {
+      return db.prepare(sql).all(...params) as T[];
+    } finally {
+      db.close();
+    }
+  };
+  return { store, read, file };
+}
+
+const write = (identity: string, values: [number, number][], at = NOV_2026) => ({
+  identity,
+  samples: values.map(([timestamp, value]) => ({
+    signal: 'temp',
+    resource: 'temp',
+    retention: 12,
+    timestamp,
+    value,
+  })),
+  state: [],
+  seen: { at, ip: null },
+});
+
+const everything = (identities = DEVICES) => ({
+  identities,
+  signals: ['temp'],
+  from: NOV_2026 - 3_600_000_000,
+  to: NOV_2026 + 3_600_000_000,
+  sortBy: 'report' as const,
+  descending: false,
+  limit: 1000,
+  offset: 0,
+});
+
+const pollUntil = async (done: () => boolean) => {
+  for (let k = 0; k < 100 && !done(); k++) await new Promise((r) => setTimeout(r, 20));
+};
+
+describe('staged samples', () => {
+  it('stages a commit of a sample per device, and the mover places them in their partition soon after', async () => {
+    const { store, read } = await setup();
+    await Promise.all(DEVICES.map((d, k) => store.ingest.write(write(d, [[NOV_2026 + k, k]]))));
+    expect(read('SELECT count(*) AS n FROM staged_samples')).toEqual([{ n: 4 }]);
+    await pollUntil(() => read<{ n: number }>('SELECT count(*) AS n FROM staged_samples')[0]!.n === 0);
+    expect(read('SELECT identity, value FROM samples_r12_202611 ORDER BY identity')).toEqual(
+      DEVICES.map((identity, value) => ({ identity, value })),
+    );
+    expect(
+      read('SELECT identity, count, sum FROM rollups_r12_202611 WHERE width = 60 ORDER BY identity'),
+    ).toEqual(DEVICES.map((identity, k) => ({ identity, count: 1, sum: k })));
+    await store.close();
+  });
+
+  it('writes a commit of many samples per device straight into its partition', async () => {
+    const { store, read } = await setup();
+    const values = Array.from({ length: 16 }, (_, k): [number, number] => [NOV_2026 + k, k]);
+    await store.ingest.write(write('a', values));
+    expect(read('SELECT count(*) AS n FROM staged_samples')).toEqual([{ n: 0 }]);
+    expect(read('SELECT count(*) AS n FROM samples_r12_202611')).toEqual([{ n: 16 }]);
+    await store.close();
+  });
+
+  it('shows staged samples to every read at once: raw, rollups, latest values', async () => {
+    const { store } = await setup();
+    await store.ingest.write(write('a', [[NOV_2026, 20]]));
+    await store.ingest.write(write('a', [[NOV_2026 + 1, 22]]));
+    expect((await store.series.raw(everything(['a']))).map((s) => s.value)).toEqual([20, 22]);
+    await store.ingest.write(write('b', [[NOV_2026, 5]]));
+    const rollups = await store.series.rollups({ ...everything(['b']), width: 3600 });
+    expect(rollups).toMatchObject([{ identity: 'b', count: 1, sum: 5 }]);
+    await store.ingest.write(write('c', [[NOV_2026, 7]]));
+    expect(await store.series.signals('c')).toMatchObject([{ signal: 'temp', lastValue: 7 }]);
+    await store.close();
+  });
+
+  it('lets a later sample at the same time replace a staged one, whichever way each was written', async () => {
+    const { store } = await setup();
+    await store.ingest.write(write('a', [[NOV_2026, 1]]));
+    // Dense: written straight into the partition, after the staged sample it replaces.
+    const dense = Array.from({ length: 16 }, (_, k): [number, number] => [NOV_2026 + k, 100 + k]);
+    await store.ingest.write(write('a', dense));
+    await store.ingest.write(write('a', [[NOV_2026 + 1, 7]]));
+    const samples = await store.series.raw(everything(['a']));
+    expect(samples.map((s) => s.value)).toEqual([100, 7, ...dense.slice(2).map(([, v]) => v)]);
+    const [bucket] = await store.series.rollups({ ...everything(['a']), width: 3600 });
+    expect(bucket).toMatchObject({
+      count: 16,
+      sum: 100 + 7 + dense.slice(2).reduce((s, [, v]) => s + v, 0),
+      min: 7,
+      max: 115,
+    });
+    await store.close();
+  });
+
+  it('moves samples left staged by a crash when the database opens again', async () => {
+    const { store, file } = await setup();
+    await store.close();
+    // What a commit leaves behind when the process dies before the mover ran.
+    const db = new Database(file);
+    const stage = db.prepare(
+      `INSERT INTO staged_samples (identity, signal, resource, retention, timestamp, received_at, value)
+       VALUES (?, 'temp', 'temp', 12, ?, ?, ?)`,
+    );
+    stage.run('a', NOV_2026, NOV_2026, 3);
+    stage.run('a', NOV_2026 + 1, NOV_2026 + 1, 5);
+    db.close();
+    const reopened = await setup(file);
+    expect(reopened.read('SELECT count(*) AS n FROM staged_samples')).toEqual([{ n: 0 }]);
+    expect(reopened.read('SELECT value FROM samples_r12_202611 ORDER BY timestamp')).toEqual([
+      { value: 3 },
+      { value: 5 },
+    ]);
+    expect(await reopened.store.series.signals('a')).toMatchObject([
+      { lastValue: 5, lastUpdate: NOV_2026 + 1 },
+    ]);
+    await reopened.store.close();
+  });
+
+  it('drops staged samples of an identity deleted before they moved, leaving it no signals', async () => {
+    const { store, read } = await setup();
+    await store.ingest.write(write('a', [[NOV_2026, 1]]));
+    await store.ingest.write(write('b', [[NOV_2026, 2]]));
+    await store.identities.remove(['a']);
+    expect((await store.series.raw(everything())).map((s) => s.identity)).toEqual(['b']);
+    expect(await store.series.signals('a')).toEqual([]);
+    expect(read('SELECT count(*) AS n FROM staged_samples')).toEqual([{ n: 0 }]);
+    await store.close();
+  });
+});
