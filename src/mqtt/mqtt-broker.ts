@@ -173,6 +173,7 @@ export async function createMqttBroker({
     },
   });
   signalSessions?.attach(broker);
+  skipRoutingOfDevicePublishes(broker, (client) => sessions.has(client));
 
   async function handlePublish(session: Session, packet: PublishPacket): Promise<void> {
     if (packet.qos === 2) throw new Refusal('qos2', 'QoS 2 is not supported');
@@ -294,4 +295,26 @@ export async function createMqttBroker({
   });
 
   return broker;
+}
+
+type Route = (packet: PublishPacket, client: Client | null | undefined, done?: (error?: Error) => void) => void;
+
+/**
+ * What a device publishes is consumed by the gateway (authorizePublish) and never relayed:
+ * authorizeForward would drop it for every subscriber. After the PUBACK, aedes would still match
+ * its topic against every subscription, look for offline sessions to queue it for and emit it —
+ * about a tenth of the broker's work per message under ingest. This skips that routing for
+ * publishes of device connections; the gateway's own publishes (set values, signal deliveries,
+ * provisioning replies) go through aedes as before.
+ */
+function skipRoutingOfDevicePublishes(broker: Aedes, isDevice: (client: Client) => boolean): void {
+  const route = broker.publish.bind(broker) as unknown as Route;
+  const publish: Route = (packet, client, done) => {
+    if (client && isDevice(client)) {
+      done?.();
+      return;
+    }
+    route(packet, client, done);
+  };
+  (broker as unknown as { publish: Route }).publish = publish;
 }
