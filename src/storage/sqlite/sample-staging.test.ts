@@ -111,6 +111,27 @@ describe('staged samples', () => {
     await store.close();
   });
 
+  it('keeps the later of two samples at the same time within one commit, whatever the order of devices', async () => {
+    const { store } = await setup();
+    const values = (base: number) =>
+      Array.from({ length: 16 }, (_, k): [number, number] => [NOV_2026 + k, base + k]);
+    await Promise.all([
+      store.ingest.write(write('b', values(0))),
+      store.ingest.write(write('a', [...values(100), [NOV_2026 + 3, 999]])),
+      store.ingest.write(write('a', [[NOV_2026 + 3, 7]])),
+    ]);
+    const a = await store.series.raw(everything(['a']));
+    expect(a).toHaveLength(16);
+    expect(a.find((s) => s.timestamp === NOV_2026 + 3)?.value).toBe(7);
+    const [bucket] = await store.series.rollups({ ...everything(['a']), width: 60 });
+    expect(bucket).toMatchObject({
+      count: 16,
+      max: 115,
+      sum: values(100).reduce((s, [, v]) => s + v, 0) - 103 + 7,
+    });
+    await store.close();
+  });
+
   it('moves samples left staged by a crash when the database opens again', async () => {
     const { store, file } = await setup();
     await store.close();
