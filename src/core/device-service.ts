@@ -120,7 +120,7 @@ export class DeviceService {
     let parserInputs: ParserInput[] | undefined;
     try {
       if (identity !== device.identity) await this.checkPublishAs(device, identity);
-      const definitions = await this.deps.resources.list();
+      const definitions = this.deps.resources.current() ?? (await this.deps.resources.list());
       const now = this.stamp();
       // This is the hot path (tens of thousands of publishes a second): the event's objects are
       // only built when someone listens, and one record needs no de-duplication of its state.

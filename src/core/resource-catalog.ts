@@ -8,19 +8,39 @@ import type { ResourceDefinition } from './schemas/resource.js';
  */
 export class ResourceCatalog implements ResourceStore {
   private cached: Promise<Record<string, ResourceDefinition>> | undefined;
+  /** The definitions `cached` resolved to, while it is the current list. */
+  private loaded: Record<string, ResourceDefinition> | undefined;
 
   constructor(private readonly store: ResourceStore) {}
 
   list(): Promise<Record<string, ResourceDefinition>> {
-    this.cached ??= this.store.list().catch((error: unknown) => {
-      this.cached = undefined;
-      throw error;
-    });
+    if (!this.cached) {
+      const pending = this.store.list().then(
+        (definitions) => {
+          if (this.cached === pending) this.loaded = definitions;
+          return definitions;
+        },
+        (error: unknown) => {
+          if (this.cached === pending) this.cached = undefined;
+          throw error;
+        },
+      );
+      this.cached = pending;
+    }
     return this.cached;
+  }
+
+  /**
+   * The definitions when they are in memory, without waiting for a promise: device publishes
+   * call this per message and fall back to `list()` after a change.
+   */
+  current(): Record<string, ResourceDefinition> | undefined {
+    return this.loaded;
   }
 
   invalidate(): void {
     this.cached = undefined;
+    this.loaded = undefined;
   }
 
   get(alias: string): Promise<ResourceDefinition | undefined> {

@@ -24,7 +24,7 @@ export interface Checkpointer {
   stop(): Promise<void>;
 }
 
-const WORKER_INTERVAL_MS = 50;
+const WORKER_INTERVAL_MS = 250;
 /** WAL pages (4 KiB each) after which the log is rewound: 32 MiB. */
 const RESTART_PAGES = 8192;
 /** The rewind waits for a checkpoint round that began with at most this many new pages. */

@@ -50,7 +50,8 @@ export function createSqliteIngestStore(db: Database.Database): SqliteIngestStor
   );
 
   let queue: DeviceWrite[] = [];
-  const waiting: ((written: boolean | Error) => void)[] = [];
+  /** Per queued write, its promise's resolve and reject (flat: no closure per write). */
+  const waiting: ((value: never) => void)[] = [];
 
   let moveTimer: NodeJS.Timeout | undefined;
 
@@ -100,7 +101,7 @@ export function createSqliteIngestStore(db: Database.Database): SqliteIngestStor
   function commitQueued(): void {
     while (queue.length > 0) {
       const writes = queue.length > MAX_BATCH ? queue.splice(0, MAX_BATCH) : queue;
-      const answers = waiting.splice(0, writes.length);
+      const answers = waiting.splice(0, 2 * writes.length);
       if (writes === queue) queue = [];
       let outcomes: (boolean | Error)[];
       try {
@@ -111,7 +112,11 @@ export function createSqliteIngestStore(db: Database.Database): SqliteIngestStor
         staging.rolledBack();
         outcomes = writes.map(() => error as Error);
       }
-      answers.forEach((answer, k) => answer(outcomes[k]!));
+      for (let k = 0; k < outcomes.length; k++) {
+        const outcome = outcomes[k]!;
+        if (outcome instanceof Error) (answers[2 * k + 1] as (error: Error) => void)(outcome);
+        else (answers[2 * k] as (written: boolean) => void)(outcome);
+      }
     }
     if (staging.pending > 0) scheduleMove(MOVE_AFTER_MS);
   }
@@ -161,7 +166,7 @@ export function createSqliteIngestStore(db: Database.Database): SqliteIngestStor
       return new Promise<boolean>((resolve, reject) => {
         if (queue.length === 0) setImmediate(commitQueued);
         queue.push(write);
-        waiting.push((outcome) => (outcome instanceof Error ? reject(outcome) : resolve(outcome)));
+        waiting.push(resolve, reject);
       });
     },
     flush() {
