@@ -297,7 +297,11 @@ export async function createMqttBroker({
   return broker;
 }
 
-type Route = (packet: PublishPacket, client: Client | null | undefined, done?: (error?: Error) => void) => void;
+type Route = (
+  packet: PublishPacket,
+  client: Client | null | undefined,
+  done?: (error?: Error) => void,
+) => void;
 
 /**
  * What a device publishes is consumed by the gateway (authorizePublish) and never relayed:
