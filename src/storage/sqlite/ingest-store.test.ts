@@ -1,39 +1,14 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { createSqliteStore } from './sqlite-store.js';
-import { newIdentity } from '../contract-fixtures.js';
+import { openIngestStore, temperatureSamples } from './test-ingest.js';
 
 const NOV_2026 = Date.UTC(2026, 10, 26) * 1000;
 const DEC_2026 = Date.UTC(2026, 11, 1) * 1000;
 
-async function setup() {
-  const file = join(mkdtempSync(join(tmpdir(), 'fleetgate-ingest-')), 'db');
-  const store = createSqliteStore(file);
-  await store.resources.add('temp', { format: 'number', sync: true, settable: false, retention: '12' });
-  for (const identity of ['a', 'b']) await store.identities.insert(newIdentity(identity, { createdAt: 1 }));
-  const read = <T>(sql: string, ...params: unknown[]) => {
-    const db = new Database(file, { readonly: true });
-    try {
-      return db.prepare(sql).all(...params) as T[];
-    } finally {
-      db.close();
-    }
-  };
-  return { store, read };
-}
+const setup = () => openIngestStore(['a', 'b']);
 
 const write = (identity: string, values: [number, number][]) => ({
   identity,
-  samples: values.map(([timestamp, value]) => ({
-    signal: 'temp',
-    resource: 'temp',
-    retention: 12,
-    timestamp,
-    value,
-  })),
+  samples: temperatureSamples(values),
   state: values.map(([timestamp, value]) => ({ resource: 'temp', set: value, reported: value, timestamp })),
   seen: { at: NOV_2026, ip: '10.0.0.1' },
 });

@@ -1,41 +1,15 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { createSqliteStore } from './sqlite-store.js';
-import { newIdentity } from '../contract-fixtures.js';
+import { openIngestStore, temperatureSamples } from './test-ingest.js';
 
 const NOV_2026 = Date.UTC(2026, 10, 26) * 1000;
 const DEVICES = ['a', 'b', 'c', 'd'];
 
-async function setup(file = join(mkdtempSync(join(tmpdir(), 'fleetgate-staging-')), 'db')) {
-  const store = createSqliteStore(file);
-  if (!(await store.resources.get('temp')))
-    await store.resources.add('temp', { format: 'number', sync: true, settable: false, retention: '12' });
-  for (const identity of DEVICES)
-    if (!(await store.identities.get(identity)))
-      await store.identities.insert(newIdentity(identity, { createdAt: 1 }));
-  const read = <T>(sql: string, ...params: unknown[]) => {
-    const db = new Database(file, { readonly: true });
-    try {
-      return db.prepare(sql).all(...params) as T[];
-    } finally {
-      db.close();
-    }
-  };
-  return { store, read, file };
-}
+const setup = (file?: string) => openIngestStore(DEVICES, file);
 
 const write = (identity: string, values: [number, number][], at = NOV_2026) => ({
   identity,
-  samples: values.map(([timestamp, value]) => ({
-    signal: 'temp',
-    resource: 'temp',
-    retention: 12,
-    timestamp,
-    value,
-  })),
+  samples: temperatureSamples(values),
   state: [],
   seen: { at, ip: null },
 });

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Sample } from '../../core/device-ports.js';
 import { placeholders, runChunked } from './multi-row.js';
-import type { createSeriesWriter } from './series-writer.js';
+import { storable, type createSeriesWriter } from './series-writer.js';
 
 const COLUMNS = 7;
 
@@ -17,9 +17,6 @@ interface StagedRow {
   /** Its identity was deleted since: the sample goes with it, like the identity's signals. */
   gone: 0 | 1;
 }
-
-/** SQLite has no boolean: like the samples tables, staging keeps booleans as 1 and 0. */
-const storable = (value: Sample['value']) => (typeof value === 'boolean' ? (value ? 1 : 0) : value);
 
 /**
  * The `staged_samples` table (migration 010): samples appended in commit order by the ingest

@@ -10,7 +10,7 @@ const SIGNAL_COLUMNS = 7;
 const WIDTHS_US = ROLLUP_WIDTHS.map((w) => w * 1_000_000);
 
 /** SQLite has no boolean: samples of boolean resources are stored as 1 and 0. */
-const storable = (value: ResourceValue) => (typeof value === 'boolean' ? (value ? 1 : 0) : value);
+export const storable = (value: ResourceValue) => (typeof value === 'boolean' ? (value ? 1 : 0) : value);
 
 interface PartitionBatch {
   partition: Partition;

@@ -1,0 +1,37 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Sample } from '../../core/device-ports.js';
+import { newIdentity } from '../contract-fixtures.js';
+import { createSqliteStore } from './sqlite-store.js';
+
+/**
+ * For the ingest tests: a store on a file (fresh unless given) with the numeric resource `temp`
+ * (12 months) and `identities`, adding whichever is missing, so a test can reopen the same file;
+ * `read` queries the file through a connection of its own, as another process would.
+ */
+export async function openIngestStore(
+  identities: string[],
+  file = join(mkdtempSync(join(tmpdir(), 'fleetgate-ingest-')), 'db'),
+) {
+  const store = createSqliteStore(file);
+  if (!(await store.resources.get('temp')))
+    await store.resources.add('temp', { format: 'number', sync: true, settable: false, retention: '12' });
+  for (const identity of identities)
+    if (!(await store.identities.get(identity)))
+      await store.identities.insert(newIdentity(identity, { createdAt: 1 }));
+  const read = <T>(sql: string, ...params: unknown[]) => {
+    const db = new Database(file, { readonly: true });
+    try {
+      return db.prepare(sql).all(...params) as T[];
+    } finally {
+      db.close();
+    }
+  };
+  return { store, read, file };
+}
+
+/** Samples of `temp`, one per [timestamp µs, value]. */
+export const temperatureSamples = (values: [number, number][]): Sample[] =>
+  values.map(([timestamp, value]) => ({ signal: 'temp', resource: 'temp', retention: 12, timestamp, value }));
