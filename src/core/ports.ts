@@ -112,8 +112,11 @@ export interface IdentityStore {
 
   /** Replaces the permission entities given and keeps the others; false when the identity does not exist. */
   updatePermission(identity: string, permission: IdentityPermission): Promise<boolean>;
-  /** Records contact with the device; false when the identity does not exist. */
-  markSeen(identity: string, seen: { at: number; ip?: string; online?: boolean }): Promise<boolean>;
+  /**
+   * Records contact with the device (nothing when the identity does not exist). Reads see it at
+   * once; it may be stored a moment later, since a crash that loses it loses nothing acknowledged.
+   */
+  markSeen(identity: string, seen: { at: number; ip?: string; online?: boolean }): Promise<void>;
   /** false when the identity does not exist. */
   writeState(identity: string, writes: StateWrite[]): Promise<boolean>;
 }

@@ -84,7 +84,8 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       for (const id of ['alpha', 'beta', 'gamma']) await store.identities.insert(newIdentity(id));
       await store.identities.markSeen('alpha', { at: NOW - 2 * HOUR, ip: '10.0.0.1', online: true });
       await store.identities.markSeen('beta', { at: NOW - HOUR, ip: '10.0.0.2' });
-      expect(await store.identities.markSeen('nobody', { at: NOW })).toBe(false);
+      await store.identities.markSeen('nobody', { at: NOW });
+      expect(await store.identities.get('nobody')).toBeUndefined();
       expect(await names({ online: true })).toEqual(['alpha']);
       expect(await names({ online: false })).toEqual(['beta', 'gamma']);
       expect(await names({ ipaddress: '10.0.0.2' })).toEqual(['beta']);

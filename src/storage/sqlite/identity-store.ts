@@ -12,6 +12,7 @@ import type { Tag } from '../../core/schemas/common.js';
 import { createGroupCommit, type GroupCommit } from './group-commit.js';
 import { orderSql, whereSql } from './identity-query-sql.js';
 import { COLUMNS, conflict, toRecords, type IdentityRow } from './identity-rows.js';
+import { createPresenceBuffer, withContact, type PresenceBuffer } from './presence-buffer.js';
 import { registerRegexp } from './sql-functions.js';
 import { StatementCache } from './statement-cache.js';
 import { COUNT_ESTIMATE_CAP, createTagPlanner } from './tag-planner.js';
@@ -21,6 +22,7 @@ const json = (value: unknown) => (value === undefined ? null : JSON.stringify(va
 export function createSqliteIdentityStore(
   db: Database.Database,
   groupCommit: GroupCommit = createGroupCommit(db),
+  presence: PresenceBuffer = createPresenceBuffer(db),
 ): IdentityStore {
   registerRegexp(db);
   const statements = new StatementCache(db);
@@ -123,9 +125,12 @@ export function createSqliteIdentityStore(
       return groupCommit.run(() => insert(record, record.createdAt));
     },
     async get(identity) {
-      return hydrate(
+      // Not flushed: devices' own reads (set values at connect, HTTP reads) come here, each would
+      // flush alone. The contact not yet written is applied to the record instead.
+      const record = hydrate(
         stmt(`SELECT ${COLUMNS} FROM identities i WHERE identity = ?`).all(identity) as IdentityRow[],
       )[0];
+      return record && withContact(record, presence.pending(identity));
     },
     async existing(identities) {
       const rows = stmt(
@@ -134,12 +139,14 @@ export function createSqliteIdentityStore(
       return new Set(rows.map((r) => r.identity));
     },
     async list(query: IdentityQuery, order: OrderKey[], limit: number, offset: number) {
+      presence.flush();
       const where = whereSql(query, driveForList(query, order, limit + offset));
       const sort = orderSql(order);
       const sql = `SELECT ${COLUMNS} FROM identities i ${sort.joins} ${where.sql} ${sort.orderBy} LIMIT @limit OFFSET @offset`;
       return hydrate(stmt(sql).all({ ...where.params, ...sort.params, limit, offset }) as IdentityRow[]);
     },
     async count(query) {
+      presence.flush();
       // Statuses partition the identities, so a count over several is the sum of single-status
       // counts, each one range of the status index.
       const statuses = query.statuses && query.statuses.length > 1 ? query.statuses : [undefined];
@@ -174,9 +181,13 @@ export function createSqliteIdentityStore(
       }
     },
     async remove(identities) {
-      return remove(identities);
+      const missing = remove(identities);
+      // A new identity of the same name must not inherit the contacts of the removed one.
+      if (missing.length === 0) for (const identity of identities) presence.forget(identity);
+      return missing;
     },
     async updateMatching(query, change) {
+      presence.flush();
       return updateMatching(query, change);
     },
     async addTags(identity, tags, replace) {
@@ -215,17 +226,7 @@ export function createSqliteIdentityStore(
       );
     },
     async markSeen(identity, seen) {
-      // Devices connect in bursts (a fleet reconnecting): their contacts share commits, in order.
-      return groupCommit.run(
-        () =>
-          stmt(`UPDATE identities SET lastseen = max(coalesce(lastseen, 0), @at), lastip = coalesce(@ip, lastip),
-            online = coalesce(@online, online) WHERE identity = @identity`).run({
-            identity,
-            at: seen.at,
-            ip: seen.ip ?? null,
-            online: seen.online === undefined ? null : seen.online ? 1 : 0,
-          }).changes > 0,
-      );
+      presence.note(identity, seen);
     },
     async writeState(identity, writes) {
       return onIdentity((id) => writeState(id, writes))(identity);

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { DeviceWrite, IngestStore } from '../../core/device-ports.js';
 import type { StateWrite } from '../../core/ports.js';
+import { createPresenceBuffer, type PresenceBuffer } from './presence-buffer.js';
 import { createPartitioner } from './sample-partitions.js';
 import { createSampleStaging } from './sample-staging.js';
 import { createSeriesWriter } from './series-writer.js';
@@ -35,7 +36,10 @@ export interface SqliteIngestStore extends IngestStore {
  * sooner when a read needs them (`settle`). Staged samples are committed like any other, so a
  * crash loses none: the next start moves them.
  */
-export function createSqliteIngestStore(db: Database.Database): SqliteIngestStore {
+export function createSqliteIngestStore(
+  db: Database.Database,
+  presence: PresenceBuffer = createPresenceBuffer(db),
+): SqliteIngestStore {
   const series = createSeriesWriter(db, createPartitioner(db));
   const staging = createSampleStaging(db);
   const idOf = db.prepare('SELECT id FROM identities WHERE identity = ?').pluck();
@@ -45,9 +49,6 @@ export function createSqliteIngestStore(db: Database.Database): SqliteIngestStor
     VALUES (?, ?, ?, ?, ?) ON CONFLICT (identity_id, resource) DO UPDATE SET
       set_value = excluded.set_value, reported_value = excluded.reported_value, timestamp = excluded.timestamp
     WHERE excluded.timestamp >= identity_state.timestamp`);
-  const seen = db.prepare(
-    'UPDATE identities SET lastseen = max(coalesce(lastseen, 0), ?), lastip = coalesce(?, lastip) WHERE id = ?',
-  );
 
   let queue: DeviceWrite[] = [];
   /** Per queued write, its promise's resolve and reject (flat: no closure per write). */
@@ -57,7 +58,6 @@ export function createSqliteIngestStore(db: Database.Database): SqliteIngestStor
 
   const commit = db.transaction((writes: DeviceWrite[]) => {
     const ids = new Map<string, number | undefined>();
-    const lastSeen = new Map<number, DeviceWrite['seen']>();
     // Per identity and resource, only the newest state of the batch is written.
     const newest = new Map<number, Map<string, StateWrite>>();
     let samples = 0;
@@ -82,7 +82,8 @@ export function createSqliteIngestStore(db: Database.Database): SqliteIngestStor
         const previous = states.get(state.resource);
         if (!previous || previous.timestamp <= state.timestamp) states.set(state.resource, state);
       }
-      if (write.seen.contact !== false) lastSeen.set(id, write.seen);
+      // Contact is written behind (presence-buffer.ts), once per identity, not once per message.
+      if (write.seen.contact !== false) presence.note(write.identity, write.seen);
       return true;
     });
     series.write();
@@ -93,8 +94,6 @@ export function createSqliteIngestStore(db: Database.Database): SqliteIngestStor
         upsertState.run(id, state.resource, json, json, state.timestamp);
       }
     }
-    // Contact is recorded once per identity per batch, not once per message.
-    for (const [id, s] of lastSeen) seen.run(s.at, s.ip, id);
     return outcomes;
   });
 

@@ -7,6 +7,7 @@ import { createGroupCommit } from './group-commit.js';
 import { createSqliteIngestStore } from './ingest-store.js';
 import { createSqliteIdentityStore } from './identity-store.js';
 import { openDatabase } from './open-database.js';
+import { createPresenceBuffer } from './presence-buffer.js';
 import { upgradeLegacyPartitions } from './sample-partitions.js';
 import { createSqliteResourceStore } from './resource-store.js';
 import { createSqliteRestoreStore } from './restore-store.js';
@@ -21,11 +22,12 @@ export function createSqliteStore(path: string): Store {
   db.prepare('UPDATE identities SET online = 0 WHERE online = 1').run();
   upgradeLegacyPartitions(db);
   const groupCommit = createGroupCommit(db);
-  const ingest = createSqliteIngestStore(db);
+  const presence = createPresenceBuffer(db);
+  const ingest = createSqliteIngestStore(db, presence);
   const checkpointer = startCheckpointer(db);
   const ingestHooks = { settle: () => ingest.settle(), partitionsDropped: () => ingest.partitionsDropped() };
   return {
-    identities: createSqliteIdentityStore(db, groupCommit),
+    identities: createSqliteIdentityStore(db, groupCommit, presence),
     resources: createSqliteResourceStore(db),
     settings: createSqliteSettingsStore(db),
     devices: createSqliteDeviceIdentityStore(db),
@@ -40,6 +42,7 @@ export function createSqliteStore(path: string): Store {
         groupCommit.flush();
         ingest.flush();
       }
+      presence.close();
       await checkpointer?.stop();
       if (db.open) db.close();
     },
