@@ -118,6 +118,28 @@ describe('the device metrics recorder', () => {
     ]);
   });
 
+  it('rolls a publish up as publish_count, publish_size and publish_resource_count per minute', async () => {
+    const { clock, memory, metrics } = setup();
+    const { recorder } = metrics;
+    recorder.recordPublish('a', 120, 3);
+    recorder.recordPublish('a', 80, 1);
+    recorder.recordPublish('b', 10, 2);
+    clock.now += 60 * SECOND;
+    recorder.recordPublish('a', 40, 5);
+    await metrics.stop();
+    expect(memory.rollups()).toEqual([
+      rollup(M, 'publish_count', 'a', [2, 2, 1, 1]),
+      rollup(M, 'publish_size', 'a', [2, 200, 80, 120]),
+      rollup(M, 'publish_resource_count', 'a', [2, 4, 1, 3]),
+      rollup(M, 'publish_count', 'b', [1, 1, 1, 1]),
+      rollup(M, 'publish_size', 'b', [1, 10, 10, 10]),
+      rollup(M, 'publish_resource_count', 'b', [1, 2, 2, 2]),
+      rollup(M + 60, 'publish_count', 'a', [1, 1, 1, 1]),
+      rollup(M + 60, 'publish_size', 'a', [1, 40, 40, 40]),
+      rollup(M + 60, 'publish_resource_count', 'a', [1, 5, 5, 5]),
+    ]);
+  });
+
   it('keeps a reason only for connection_error, and calls a connection_error without one unknown', async () => {
     const { memory, metrics, record } = setup();
     record('connection', 'a', undefined, 'ignored');

@@ -188,9 +188,7 @@ export class DeviceService {
           updated_resources: [...new Set(state.map((w) => w.resource))],
         });
       }
-      activity.record('publish_count', identity);
-      activity.record('publish_size', identity, payloadBytes);
-      activity.record('publish_resource_count', identity, valueCount);
+      activity.recordPublish(identity, payloadBytes, valueCount);
     } catch (error) {
       // Channels it added in memory may not have been written.
       if (parserInputs) this.deps.signalParser?.forget(identity);

@@ -46,6 +46,11 @@ export async function startMqttGateway(
     record(metric: string, identity: string | null, value = 1, reason?: string) {
       activity.push({ metric, identity, value, reason });
     },
+    recordPublish(identity: string, bytes: number, resources: number) {
+      this.record('publish_count', identity);
+      this.record('publish_size', identity, bytes);
+      this.record('publish_resource_count', identity, resources);
+    },
   };
   const metrics = createDeviceMetrics({
     store: store.deviceMetrics,
