@@ -93,6 +93,23 @@ describe('publishing over MQTT', () => {
     expect(gw.events.map((e) => e.type)).toEqual(['connect', 'data_in', 'disconnect']);
   });
 
+  it('lets a second connection with the same client id take the first one over, the device staying online', async () => {
+    const token = tokenFor('sensor-6');
+    await gw.device2.addIdentity({ identity: 'sensor-6', auth: { type: 'token', key: token } });
+    const options = { username: '', password: token, reconnectPeriod: 0, clientId: 'sensor-6-fw' };
+    const first = await mqtt.connectAsync(gw.url, options);
+    const firstClosed = new Promise<void>((resolve) => first.once('close', () => resolve()));
+    const second = await mqtt.connectAsync(gw.url, options);
+    clients.push(first, second);
+    await firstClosed;
+    await second.publishAsync('$resource/temp', '2', { qos: 1 });
+    expect(await gw.device2.getIdentity({ identity: 'sensor-6' })).toMatchObject({ online: true });
+    await second.endAsync();
+    await expect
+      .poll(async () => (await gw.device2.getIdentity({ identity: 'sensor-6' })).online)
+      .toBe(false);
+  });
+
   it('lets a gateway device publish as another identity when the settings or a permission allow it', async () => {
     await gw.device2.addIdentity({ identity: 'leaf' });
     const hub = await device('hub');
