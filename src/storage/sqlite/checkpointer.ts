@@ -81,6 +81,8 @@ export function startCheckpointer(db: Database.Database): Checkpointer | undefin
       restartPages: RESTART_PAGES,
       restartBacklog: RESTART_BACKLOG,
     },
+    // It allocates next to nothing: a small heap, whatever sizes the gateway thread's has.
+    resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 32 },
   });
   worker.unref();
   db.pragma(`wal_autocheckpoint = ${SAFETY_AUTOCHECKPOINT}`);
