@@ -175,53 +175,43 @@ export async function createMqttBroker({
   signalSessions?.attach(broker);
   skipRoutingOfDevicePublishes(broker, (client) => sessions.has(client));
 
-  async function handlePublish(session: Session, packet: PublishPacket): Promise<void> {
+  /**
+   * Not async: on the hot path it returns the device service's promise as is, since every async
+   * layer between the commit and the PUBACK is another promise and more microtasks per message.
+   */
+  function handlePublish(session: Session, packet: PublishPacket): Promise<void> {
+    try {
+      return publishOf(session, packet);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  function publishOf(session: Session, packet: PublishPacket): Promise<void> {
     if (packet.qos === 2) throw new Refusal('qos2', 'QoS 2 is not supported');
     const payload = packet.payload as Buffer;
     if (payload.length > MAX_MESSAGE_BYTES) throw new Refusal('payload_too_large', 'message above 1 MiB');
     const topic = parseDeviceTopic(packet.topic);
     if (!topic) throw new Refusal('forbidden_topic', `cannot publish to ${packet.topic}`);
     const { device, ctx } = session;
-    if (topic.kind === 'provision') {
-      if (device || session.provisionUsed || payload.length > 0)
-        throw new Refusal(
-          'forbidden_topic',
-          'provisioning is one empty publish on a connection without credentials',
-        );
-      session.provisionUsed = true;
-      const { identity, token } = await devices.activate(topic.identity, ctx);
-      session.client.publish(
-        {
-          cmd: 'publish',
-          topic: `$provision/${identity}`,
-          payload: Buffer.from(token),
-          qos: 0,
-          retain: false,
-          dup: false,
-        },
-        ignore,
-      );
-      return;
-    }
+    if (topic.kind === 'provision') return provision(session, topic.identity, payload);
     if (!device) throw new Refusal('forbidden_topic', 'a connection without credentials may only provision');
     switch (topic.kind) {
       case 'resource':
-        await devices.publish(
+        return devices.publish(
           device,
           ctx,
           [{ values: { [topic.alias]: payload.toString('utf8') } }],
           payload.length,
         );
-        return;
       case 'as':
-        await devices.publish(
+        return devices.publish(
           device,
           ctx,
           [{ values: { [topic.alias]: payload.toString('utf8') } }],
           payload.length,
           topic.identity,
         );
-        return;
       case 'batch': {
         let records;
         try {
@@ -230,10 +220,30 @@ export async function createMqttBroker({
           if (error instanceof MalformedBatch) throw new Refusal('malformed_batch', error.message);
           throw error;
         }
-        await devices.publish(device, ctx, records, payload.length);
-        return;
+        return devices.publish(device, ctx, records, payload.length);
       }
     }
+  }
+
+  async function provision(session: Session, identity: string, payload: Buffer): Promise<void> {
+    if (session.device || session.provisionUsed || payload.length > 0)
+      throw new Refusal(
+        'forbidden_topic',
+        'provisioning is one empty publish on a connection without credentials',
+      );
+    session.provisionUsed = true;
+    const activated = await devices.activate(identity, session.ctx);
+    session.client.publish(
+      {
+        cmd: 'publish',
+        topic: `$provision/${activated.identity}`,
+        payload: Buffer.from(activated.token),
+        qos: 0,
+        retain: false,
+        dup: false,
+      },
+      ignore,
+    );
   }
 
   broker.on('clientReady', (client) => {
