@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { DeviceCredentialRecord, DeviceIdentityStore } from '../../core/device-ports.js';
 import type { AuthType } from '../../core/schemas/identity.js';
 import { conflict } from './identity-rows.js';
+import { createReadBatch } from './read-batch.js';
 
 interface CredentialRow {
   identity: string;
@@ -33,12 +34,14 @@ export function createSqliteDeviceIdentityStore(db: Database.Database): DeviceId
   const provision =
     db.prepare(`UPDATE identities SET auth_type = @authType, credential = @credential, auth_expire = NULL
     WHERE identity = @identity AND credential IS @expected`);
+  // Devices authenticate in bursts (a fleet reconnecting); gateway devices check publish_as per message.
+  const reads = createReadBatch(db);
   return {
-    async byIdentity(identity) {
-      return toRecord(byIdentity.get(identity));
+    byIdentity(identity) {
+      return reads.run(() => toRecord(byIdentity.get(identity)));
     },
-    async byTokenHash(hash) {
-      return toRecord(byToken.get(hash));
+    byTokenHash(hash) {
+      return reads.run(() => toRecord(byToken.get(hash)));
     },
     async provision(identity, expected, next) {
       try {
