@@ -141,7 +141,7 @@ export function createDeviceMetrics({
   const writes = new Set<Promise<void>>();
 
   /** The cells of the minute it is now. */
-  function now(): Minute {
+  function thisMinute(): Minute {
     const minute = Math.floor(clock.nowMicros() / MINUTE_MICROS) * 60;
     if (minute !== currentMinute) {
       currentMinute = minute;
@@ -153,7 +153,7 @@ export function createDeviceMetrics({
   }
 
   function add(metric: DeviceMetricName, identity: string | null, value: number, reason: string): void {
-    const { cells } = now();
+    const { cells } = thisMinute();
     let byIdentity = cells.get(metric);
     if (!byIdentity) cells.set(metric, (byIdentity = new Map<string | null, ByReason>()));
     let byReason = byIdentity.get(identity);
@@ -168,7 +168,7 @@ export function createDeviceMetrics({
       add(metric, identity, value, metric === 'connection_error' ? (reason ?? 'unknown') : '');
     },
     recordPublish(identity, bytes, resources) {
-      const { publishes } = now();
+      const { publishes } = thisMinute();
       const cells = publishes.get(identity);
       if (!cells) {
         publishes.set(identity, { count: 1, size: cell(bytes), resources: cell(resources) });

@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { DeviceCredentialRecord, DeviceIdentityStore } from '../../core/device-ports.js';
 import type { AuthType } from '../../core/schemas/identity.js';
+import { createGroupCommit, type GroupCommit } from './group-commit.js';
 import { conflict } from './identity-rows.js';
-import { createReadBatch } from './read-batch.js';
 
 interface CredentialRow {
   identity: string;
@@ -25,7 +25,10 @@ const toRecord = (row: CredentialRow | undefined): DeviceCredentialRecord | unde
 
 const SELECT = 'SELECT identity, auth_type, credential, auth_expire, locked, permission FROM identities';
 
-export function createSqliteDeviceIdentityStore(db: Database.Database): DeviceIdentityStore {
+export function createSqliteDeviceIdentityStore(
+  db: Database.Database,
+  groupCommit: GroupCommit = createGroupCommit(db),
+): DeviceIdentityStore {
   const byIdentity = db.prepare<[string], CredentialRow>(`${SELECT} WHERE identity = ?`);
   // Served by the partial unique index on token credentials.
   const byToken = db.prepare<[string], CredentialRow>(
@@ -34,14 +37,15 @@ export function createSqliteDeviceIdentityStore(db: Database.Database): DeviceId
   const provision =
     db.prepare(`UPDATE identities SET auth_type = @authType, credential = @credential, auth_expire = NULL
     WHERE identity = @identity AND credential IS @expected`);
-  // Devices authenticate in bursts (a fleet reconnecting); gateway devices check publish_as per message.
-  const reads = createReadBatch(db);
+  // Lookups go through the group commit too, to share its transaction: alone, each would be a
+  // transaction of its own, whose WAL shared locks cost two fcntl calls, more than the lookup
+  // (8 µs against under 3 in a transaction, here). Devices authenticate in bursts.
   return {
     byIdentity(identity) {
-      return reads.run(() => toRecord(byIdentity.get(identity)));
+      return groupCommit.run(() => toRecord(byIdentity.get(identity)));
     },
     byTokenHash(hash) {
-      return reads.run(() => toRecord(byToken.get(hash)));
+      return groupCommit.run(() => toRecord(byToken.get(hash)));
     },
     async provision(identity, expected, next) {
       try {

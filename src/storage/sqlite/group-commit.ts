@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
 
 /**
- * Group commit: writes that arrive in the same turn of the event loop share one transaction.
+ * Group commit: writes that arrive in the same turn of the event loop share one transaction
+ * (credential lookups too: device-identity-store.ts).
  *
  * Each write still runs in its own savepoint, so one that fails (a duplicate identity, say) is
  * rolled back alone and rejects alone; the others commit together, and every promise settles only

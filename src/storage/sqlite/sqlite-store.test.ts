@@ -125,6 +125,18 @@ describe('sqlite group commit', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('answers credential lookups from the transaction of the writes queued before them', async () => {
+    const store = createSqliteStore(':memory:');
+    const [, found, missing] = await Promise.all([
+      store.identities.insert(identity('e', 'sha256:te')),
+      store.devices.byTokenHash('sha256:te'),
+      store.devices.byTokenHash('sha256:nobody'),
+    ]);
+    expect(found).toMatchObject({ identity: 'e', authType: 'token' });
+    expect(missing).toBeUndefined();
+    await store.close();
+  });
+
   it('keeps a lone failing write from affecting the next one', async () => {
     const store = createSqliteStore(':memory:');
     await store.identities.insert(identity('a'));

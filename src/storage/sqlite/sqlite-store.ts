@@ -30,7 +30,7 @@ export function createSqliteStore(path: string): Store {
     identities: createSqliteIdentityStore(db, groupCommit, presence),
     resources: createSqliteResourceStore(db),
     settings: createSqliteSettingsStore(db),
-    devices: createSqliteDeviceIdentityStore(db),
+    devices: createSqliteDeviceIdentityStore(db, groupCommit),
     ingest,
     deviceMetrics: createSqliteDeviceMetricsStore(db),
     series: createSqliteTimeSeriesStore(db, ingestHooks),
