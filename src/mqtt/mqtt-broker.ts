@@ -173,7 +173,7 @@ export async function createMqttBroker({
     },
   });
   signalSessions?.attach(broker);
-  skipRoutingOfDevicePublishes(broker, (client) => sessions.has(client));
+  skipRoutingNobodyReceives(broker, (client) => sessions.has(client));
 
   /**
    * Not async: on the hot path it returns the device service's promise as is, since every async
@@ -323,7 +323,7 @@ type Route = (packet: PublishPacket, client: Client | Done | null | undefined, d
  * act on them, to close a client id taken over elsewhere, and this broker's emitter is its own.
  * Devices cannot subscribe to $SYS. Routing them was about 2 % of a connect's cost.
  */
-function skipRoutingOfDevicePublishes(broker: Aedes, isDevice: (client: Client) => boolean): void {
+function skipRoutingNobodyReceives(broker: Aedes, isDevice: (client: Client) => boolean): void {
   const route = broker.publish.bind(broker) as unknown as Route;
   const clientNotices = new Set([`$SYS/${broker.id}/new/clients`, `$SYS/${broker.id}/disconnect/clients`]);
   const publish: Route = (packet, client, done) => {
