@@ -69,10 +69,8 @@ export class DeviceAuth {
   ) {}
 
   /** Who a device is, from what it presented on connecting (or on each HTTP request). */
-  async authenticate(credentials: DeviceCredentials, ctx: ConnectionContext): Promise<AuthenticatedDevice> {
-    try {
-      return await this.check(credentials, ctx);
-    } catch (error) {
+  authenticate(credentials: DeviceCredentials, ctx: ConnectionContext): Promise<AuthenticatedDevice> {
+    return this.check(credentials, ctx).catch((error: unknown) => {
       const identity =
         credentials.type === 'token'
           ? null
@@ -82,11 +80,17 @@ export class DeviceAuth {
       const reason = error instanceof GatewayError ? (error.reason ?? 'bad_credentials') : 'internal_error';
       this.activity.record('connection_error', identity, 1, reason);
       throw error;
-    }
+    });
   }
 
   private async check(given: DeviceCredentials, ctx: ConnectionContext): Promise<AuthenticatedDevice> {
-    const credentials = given.type === 'secret' ? await this.resolveSecret(given) : given;
+    // A token under an empty user name is the common MQTT case: no lookup by name needed.
+    const credentials =
+      given.type !== 'secret'
+        ? given
+        : given.username === ''
+          ? ({ type: 'token', token: given.secret } as const)
+          : await this.resolveSecret(given);
     if (credentials.type === 'token') {
       const record = await this.devices.byTokenHash(hashSecret(credentials.token));
       if (!record) throw unauthorized();

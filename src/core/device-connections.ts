@@ -26,25 +26,38 @@ const waiterKey = (identity: string, alias: string) => `${identity}\u0000${alias
  * are pushed from here the moment setIdentityState stores them.
  */
 export class DeviceConnections {
-  private readonly links = new Map<string, Set<DeviceLink>>();
+  /** A device's one link, or a set of them when it has several connections (rare: no set each). */
+  private readonly links = new Map<string, DeviceLink | Set<DeviceLink>>();
   private readonly waiters = new Map<string, Set<Waiter>>();
   private total = 0;
 
   add(identity: string, link: DeviceLink): void {
-    let set = this.links.get(identity);
-    if (!set) this.links.set(identity, (set = new Set()));
-    if (!set.has(link)) this.total++;
-    set.add(link);
+    const held = this.links.get(identity);
+    if (held === link || (held instanceof Set && held.has(link))) return;
+    this.total++;
+    if (held === undefined) this.links.set(identity, link);
+    else if (held instanceof Set) held.add(link);
+    else this.links.set(identity, new Set([held, link]));
   }
 
   /** Returns true when this was the identity's last connection. */
   remove(identity: string, link: DeviceLink): boolean {
-    const set = this.links.get(identity);
-    if (!set?.delete(link)) return false;
+    const held = this.links.get(identity);
+    if (held === link) {
+      this.links.delete(identity);
+      this.total--;
+      return true;
+    }
+    if (!(held instanceof Set) || !held.delete(link)) return false;
     this.total--;
-    if (set.size > 0) return false;
+    if (held.size > 0) return false;
     this.links.delete(identity);
     return true;
+  }
+
+  private linksOf(identity: string): Iterable<DeviceLink> {
+    const held = this.links.get(identity);
+    return held === undefined ? [] : held instanceof Set ? held : [held];
   }
 
   /** Devices (identities) with at least one connection open, for the `connected` device metric. */
@@ -58,7 +71,7 @@ export class DeviceConnections {
   }
 
   setValuesChanged(identity: string, values: SetValue[]): void {
-    for (const link of this.links.get(identity) ?? []) link.deliver(values);
+    for (const link of this.linksOf(identity)) link.deliver(values);
     for (const value of values) {
       const key = waiterKey(identity, value.alias);
       const waiting = this.waiters.get(key);
@@ -76,7 +89,7 @@ export class DeviceConnections {
   }
 
   closeAll(identity: string, reason: string): void {
-    for (const link of [...(this.links.get(identity) ?? [])]) link.close(reason);
+    for (const link of [...this.linksOf(identity)]) link.close(reason);
   }
 
   /** Resolves with the next set value of `alias`, or undefined after `timeoutMs` or on abort. */

@@ -97,10 +97,16 @@ interface Cell {
   max: number;
 }
 
-/** metric → identity (null when not attributable) → reason ('' for none) → cell. */
-type ByReason = Map<string, Cell>;
-type ByIdentity = Map<string | null, ByReason>;
-type MinuteCells = Map<DeviceMetricName, ByIdentity>;
+/**
+ * series → identity (null when not attributable) → cell. A series is a metric, or for
+ * `connection_error` the metric and a reason (`seriesKey`): no map per identity and metric, which
+ * a connect storm would make one of per device.
+ */
+type ByIdentity = Map<string | null, Cell>;
+type MinuteCells = Map<string, ByIdentity>;
+const REASON_SEPARATOR = '\u0000';
+const seriesKey = (metric: DeviceMetricName, reason: string) =>
+  reason === '' ? metric : `${metric}${REASON_SEPARATOR}${reason}`;
 /** The three metrics of every publish, kept together: one lookup per publish instead of nine. */
 interface PublishCells {
   count: number;
@@ -154,13 +160,12 @@ export function createDeviceMetrics({
 
   function add(metric: DeviceMetricName, identity: string | null, value: number, reason: string): void {
     const { cells } = thisMinute();
-    let byIdentity = cells.get(metric);
-    if (!byIdentity) cells.set(metric, (byIdentity = new Map<string | null, ByReason>()));
-    let byReason = byIdentity.get(identity);
-    if (!byReason) byIdentity.set(identity, (byReason = new Map<string, Cell>()));
-    const existing = byReason.get(reason);
+    const series = seriesKey(metric, reason);
+    let byIdentity = cells.get(series);
+    if (!byIdentity) cells.set(series, (byIdentity = new Map<string | null, Cell>()));
+    const existing = byIdentity.get(identity);
     if (existing) addTo(existing, value);
-    else byReason.set(reason, cell(value));
+    else byIdentity.set(identity, cell(value));
   }
 
   const recorder: DeviceMetricsRecorder = {
@@ -186,10 +191,13 @@ export function createDeviceMetrics({
     currentMinute = -1;
     const rollups: MetricRollup[] = [];
     for (const [minute, { cells, publishes }] of taken) {
-      for (const [metric, byIdentity] of cells)
-        for (const [identity, byReason] of byIdentity)
-          for (const [reason, cell] of byReason)
-            rollups.push({ minute, metric, identity, reason: reason === '' ? null : reason, ...cell });
+      for (const [series, byIdentity] of cells) {
+        const split = series.indexOf(REASON_SEPARATOR);
+        const metric = (split < 0 ? series : series.slice(0, split)) as DeviceMetricName;
+        const reason = split < 0 ? null : series.slice(split + 1);
+        for (const [identity, cell] of byIdentity)
+          rollups.push({ minute, metric, identity, reason, ...cell });
+      }
       for (const [identity, { count, size, resources }] of publishes) {
         const rollup = { minute, identity, reason: null };
         rollups.push({ ...rollup, metric: 'publish_count', count, sum: count, min: 1, max: 1 });

@@ -83,7 +83,7 @@ export class DeviceService {
     this.event('connect', device.identity, ctx, at);
     // Only settable sync resources can hold a set value the device has not reported back; without
     // any, there is nothing to send and no state to read.
-    const definitions = await this.deps.resources.list();
+    const definitions = this.deps.resources.current() ?? (await this.deps.resources.list());
     const sync = new Set(
       Object.keys(definitions).filter((alias) => definitions[alias]!.sync && definitions[alias]!.settable),
     );

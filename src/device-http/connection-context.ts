@@ -1,6 +1,7 @@
-import { randomUUID, type X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { newConnectionId } from '../core/connection-id.js';
 import type { ConnectionContext } from '../core/device-auth.js';
 import { normalizeIp } from '../core/provisioning-rules.js';
 
@@ -27,7 +28,7 @@ export class ConnectionContexts {
         context: {
           ip: normalizeIp(socket.remoteAddress),
           protocol: this.protocol,
-          connectionId: randomUUID(),
+          connectionId: newConnectionId(),
         },
       };
       this.sockets.set(socket, info);

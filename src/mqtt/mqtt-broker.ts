@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import type { Logger } from 'pino';
+import { newConnectionId } from '../core/connection-id.js';
 import type { AuthenticatedDevice, ConnectionContext, DeviceCredentials } from '../core/device-auth.js';
 import type { DeviceLink, SetValue } from '../core/device-connections.js';
 import type { DeviceMetricsRecorder } from '../core/device-metrics.js';
@@ -11,7 +11,7 @@ import { GatewayError, type ErrorCode } from '../core/errors.js';
 import { normalizeIp } from '../core/provisioning-rules.js';
 import type { SignalSubscriptions } from '../core/signal-subscriptions.js';
 import { MalformedBatch, parseBatch, parseDeviceTopic } from './device-topics.js';
-import { createSignalSessions } from './signal-sessions.js';
+import { createSignalSessions, type SignalSessions } from './signal-sessions.js';
 
 /** The one table from domain error codes to CONNACK return codes (MQTT 3.1.1 §3.2.2.3). */
 const CONNACK_CODE: Partial<Record<ErrorCode, number>> = {
@@ -26,15 +26,42 @@ const GATEWAY_TO_DEVICE = /^\$(resource\/[^/]+\/\d+|provision\/[^/]+)$/;
 /** CONTRACT §3 / device-protocols §2.1: 1 MiB per MQTT message. */
 const MAX_MESSAGE_BYTES = 1024 * 1024;
 
-interface Session {
-  client: Client;
-  ctx: ConnectionContext;
+const ignore = () => {};
+const payloadOf = (value: SetValue['value']) => Buffer.from(String(value), 'utf8');
+
+/**
+ * One MQTT connection: who it is, and, once aedes has sent the CONNACK, its link to the core (set
+ * values go out as PUBLISH $resource/<alias>/<µs>). A class with every field set at construction:
+ * one lives as long as its connection, so its shape and size count, times thousands of devices.
+ */
+class Session implements DeviceLink {
   /** Its refusal was counted already; the error aedes reports when closing it is not another one. */
-  refused?: boolean;
-  /** undefined: connected without credentials, to provision and nothing else. */
-  device?: AuthenticatedDevice;
-  link?: DeviceLink;
-  provisionUsed?: boolean;
+  refused = false;
+  provisionUsed = false;
+  /** Between clientReady and clientDisconnect: the core counts this connection. */
+  linked = false;
+
+  constructor(
+    readonly client: Client,
+    readonly ctx: ConnectionContext,
+    /** undefined: connected without credentials, to provision and nothing else. */
+    readonly device: AuthenticatedDevice | undefined,
+    private readonly signalSessions: SignalSessions | undefined,
+  ) {}
+
+  deliver(values: SetValue[]): void {
+    for (const { alias, value, timestamp } of values) {
+      const topic = `$resource/${alias}/${timestamp}`;
+      const payload = payloadOf(value);
+      this.signalSessions?.sent(this.client, topic, payload);
+      // aedes calls `ignore` once the packet is written (errors go to the client's error event).
+      this.client.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, ignore);
+    }
+  }
+
+  close(): void {
+    this.client.close();
+  }
 }
 
 /** A publish the gateway refuses: its reason is counted, and the connection is closed. */
@@ -52,9 +79,6 @@ function connackError(error: unknown): AuthenticateError {
     error instanceof GatewayError ? (CONNACK_CODE[error.code] ?? SERVER_UNAVAILABLE) : SERVER_UNAVAILABLE;
   return Object.assign(new Error(error instanceof Error ? error.message : 'refused'), { returnCode: code });
 }
-
-const ignore = () => {};
-const payloadOf = (value: SetValue['value']) => Buffer.from(String(value), 'utf8');
 
 export interface MqttBrokerDeps {
   devices: DeviceService;
@@ -102,20 +126,29 @@ export async function createMqttBroker({
     return {
       ip: normalizeIp(socket.remoteAddress),
       protocol: socket.encrypted ? 'mqtts' : 'mqtt',
-      connectionId: randomUUID(),
+      connectionId: newConnectionId(),
     };
   }
 
-  async function credentialsOf(
+  /** Who the client is, or undefined for a connection without credentials (it may only provision). */
+  function identify(
     client: Client,
     username: string | undefined,
     password: Buffer | undefined,
-  ): Promise<DeviceCredentials | undefined> {
+    ctx: ConnectionContext,
+  ): Promise<AuthenticatedDevice | undefined> {
+    // The hot path of a connect storm: one promise chain, no async layers of its own.
     if (password && password.length > 0)
-      return { type: 'secret', username: username ?? '', secret: password.toString('utf8') };
+      return devices.authenticate(
+        { type: 'secret', username: username ?? '', secret: password.toString('utf8') },
+        ctx,
+      );
     const socket = client.conn as Partial<TLSSocket>;
     const certificate = socket.encrypted ? socket.getPeerX509Certificate?.() : undefined;
-    return certificate ? devices.certificateCredentials(certificate) : undefined;
+    if (!certificate) return Promise.resolve(undefined);
+    return devices
+      .certificateCredentials(certificate)
+      .then((credentials: DeviceCredentials) => devices.authenticate(credentials, ctx));
   }
 
   const broker = await Aedes.createBroker({
@@ -126,16 +159,19 @@ export async function createMqttBroker({
     maxClientsIdLength: 128,
     authenticate(client, username, password, done) {
       const ctx = contextOf(client);
-      credentialsOf(client, username, password)
-        .then(async (credentials) => {
-          const device = credentials && (await devices.authenticate(credentials, ctx));
-          sessions.set(client, { client, ctx, device });
-          done(null, true);
-        })
-        .catch((error: unknown) => {
-          refusedAtConnect.add(client);
-          done(connackError(error), false);
-        });
+      identify(client, username, password, ctx)
+        .then(
+          (device) => {
+            sessions.set(client, new Session(client, ctx, device, signalSessions));
+            done(null, true);
+          },
+          (error: unknown) => {
+            refusedAtConnect.add(client);
+            done(connackError(error), false);
+          },
+        )
+        // aedes' connect steps run inside `done`: a throw there is a bug to see, not a crash.
+        .catch((error: unknown) => logger.error({ err: error }, 'MQTT connect failed after authentication'));
     },
     authorizePublish(client, packet, callback) {
       const session = client && sessions.get(client);
@@ -248,45 +284,20 @@ export async function createMqttBroker({
 
   broker.on('clientReady', (client) => {
     const session = sessions.get(client);
-    if (!session) return;
-    const device = session.device;
-    if (!device) return;
-    const link: DeviceLink = {
-      deliver(values) {
-        for (const { alias, value, timestamp } of values) {
-          const topic = `$resource/${alias}/${timestamp}`;
-          const payload = payloadOf(value);
-          signalSessions?.sent(client, topic, payload);
-          client.publish(
-            {
-              cmd: 'publish',
-              topic,
-              payload,
-              qos: 1,
-              retain: false,
-              dup: false,
-            },
-            // aedes calls it once the packet is written (errors go to the client's error event).
-            ignore,
-          );
-        }
-      },
-      close() {
-        client.close();
-      },
-    };
-    session.link = link;
-    devices.connect(device, session.ctx, link).catch((error: unknown) => {
+    const device = session?.device;
+    if (!session || !device) return;
+    session.linked = true;
+    devices.connect(device, session.ctx, session).catch((error: unknown) => {
       logger.error({ err: error, identity: device.identity }, 'could not record a device connection');
     });
   });
 
   broker.on('clientDisconnect', (client) => {
     const session = sessions.get(client);
-    if (!session?.device || !session.link) return;
-    const { device, link } = session;
-    session.link = undefined;
-    devices.disconnect(device, session.ctx, link).catch((error: unknown) => {
+    const device = session?.device;
+    if (!session?.linked || !device) return;
+    session.linked = false;
+    devices.disconnect(device, session.ctx, session).catch((error: unknown) => {
       logger.error({ err: error, identity: device.identity }, 'could not record a device disconnection');
     });
   });

@@ -1,8 +1,7 @@
 import type Database from 'better-sqlite3';
 
 /**
- * Group commit: writes that arrive in the same turn of the event loop share one transaction
- * (credential lookups too: device-identity-store.ts).
+ * Group commit: writes that arrive in the same turn of the event loop share one transaction.
  *
  * Each write still runs in its own savepoint, so one that fails (a duplicate identity, say) is
  * rolled back alone and rejects alone; the others commit together, and every promise settles only
@@ -14,6 +13,11 @@ import type Database from 'better-sqlite3';
 export interface GroupCommit {
   /** Queues a write for the next commit; settles once that commit is done. */
   run<T>(write: () => T): Promise<T>;
+  /**
+   * A read that must see the writes queued before it: it joins the next commit when one is
+   * queued, and otherwise runs now, in a transaction of its own.
+   */
+  read<T>(query: () => T): Promise<T>;
   /** Commits whatever is queued, now (before closing the database). */
   flush(): void;
 }
@@ -61,12 +65,22 @@ export function createGroupCommit(db: Database.Database): GroupCommit {
     });
   }
 
+  const run = <T>(write: () => T) =>
+    new Promise<T>((resolve, reject) => {
+      if (queue.length === 0) setImmediate(flush);
+      queue.push({ write, resolve: resolve as (value: unknown) => void, reject });
+    });
+
   return {
-    run: <T>(write: () => T) =>
-      new Promise<T>((resolve, reject) => {
-        if (queue.length === 0) setImmediate(flush);
-        queue.push({ write, resolve: resolve as (value: unknown) => void, reject });
-      }),
+    run,
+    read<T>(query: () => T): Promise<T> {
+      if (queue.length > 0) return run(query);
+      try {
+        return Promise.resolve(query());
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    },
     flush() {
       while (queue.length > 0) flush();
     },

@@ -137,6 +137,16 @@ describe('sqlite group commit', () => {
     await store.close();
   });
 
+  it('answers a lookup with nothing queued before the next turn of the event loop', async () => {
+    const store = createSqliteStore(':memory:');
+    await store.identities.insert(identity('e', 'sha256:te'));
+    const nextTurn = new Promise((resolve) => setImmediate(() => resolve('next turn')));
+    expect(await Promise.race([store.devices.byTokenHash('sha256:te'), nextTurn])).toMatchObject({
+      identity: 'e',
+    });
+    await store.close();
+  });
+
   it('keeps a lone failing write from affecting the next one', async () => {
     const store = createSqliteStore(':memory:');
     await store.identities.insert(identity('a'));

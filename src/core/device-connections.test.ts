@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { DeviceConnections, type DeviceLink, type SetValue } from './device-connections.js';
+
+function link(): DeviceLink & { delivered: SetValue[][]; closed: string[] } {
+  const delivered: SetValue[][] = [];
+  const closed: string[] = [];
+  return {
+    delivered,
+    closed,
+    deliver: (values) => delivered.push(values),
+    close: (reason) => closed.push(reason),
+  };
+}
+
+const value: SetValue = { alias: 'state', value: 'on', timestamp: 1 };
+
+describe('device connections', () => {
+  it('pushes set values to every connection of a device, and to no other device', () => {
+    const connections = new DeviceConnections();
+    const [a1, a2, b] = [link(), link(), link()];
+    connections.add('a', a1);
+    connections.add('a', a2);
+    connections.add('b', b);
+    connections.setValuesChanged('a', [value]);
+    expect([a1.delivered, a2.delivered, b.delivered]).toEqual([[[value]], [[value]], []]);
+    expect([connections.count(), connections.connectedDevices()]).toEqual([3, 2]);
+  });
+
+  it('tells when a device closes its last connection, whatever the order', () => {
+    const connections = new DeviceConnections();
+    const [first, second, third] = [link(), link(), link()];
+    connections.add('a', first);
+    connections.add('a', second);
+    connections.add('a', third);
+    expect(connections.remove('a', second)).toBe(false);
+    expect(connections.remove('a', first)).toBe(false);
+    expect(connections.remove('a', first)).toBe(false);
+    expect(connections.remove('a', third)).toBe(true);
+    expect([connections.count(), connections.connectedDevices()]).toEqual([0, 0]);
+    connections.add('a', first);
+    expect(connections.remove('a', second)).toBe(false);
+    expect(connections.remove('a', first)).toBe(true);
+  });
+
+  it('counts a connection added twice once, and closes every connection of a device', () => {
+    const connections = new DeviceConnections();
+    const [one, two] = [link(), link()];
+    connections.add('a', one);
+    connections.add('a', one);
+    expect(connections.count()).toBe(1);
+    connections.add('a', two);
+    connections.add('a', two);
+    expect(connections.count()).toBe(2);
+    connections.closeAll('a', 'deleted');
+    expect([one.closed, two.closed]).toEqual([['deleted'], ['deleted']]);
+    expect(connections.watched()).toEqual(new Set(['a']));
+  });
+});
