@@ -62,6 +62,16 @@ describe('the credential cache', () => {
     expect(devices.reads).toBe(1);
   });
 
+  it('keeps nothing for a lookup that will not repeat (an MQTT connect), yet answers it from memory when known', async () => {
+    const { cache, devices, hash } = setup();
+    expect((await cache.byTokenHash(hash, false))?.identity).toBe('dev');
+    expect((await cache.byTokenHash(hash, false))?.identity).toBe('dev');
+    expect(devices.reads).toBe(2);
+    await cache.byTokenHash(hash);
+    expect((await cache.byTokenHash(hash, false))?.identity).toBe('dev');
+    expect(devices.reads).toBe(3);
+  });
+
   it('asks the store again once the entry is a few seconds old', async () => {
     const { cache, clock, devices, hash } = setup();
     await cache.byTokenHash(hash);

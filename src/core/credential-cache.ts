@@ -37,12 +37,17 @@ export class CredentialCache implements DeviceIdentityStore {
     return record;
   }
 
-  async byTokenHash(hash: string): Promise<DeviceCredentialRecord | undefined> {
+  /**
+   * `keep: false` for a device that authenticates once per connection (MQTT): it is answered from
+   * the cache when there, but what the store answers is not kept, to hold no record per connected
+   * device that nobody asks for again.
+   */
+  async byTokenHash(hash: string, keep = true): Promise<DeviceCredentialRecord | undefined> {
     const now = this.clock.nowMicros();
     const hit = this.byToken.get(hash);
     if (hit && hit.until > now) return hit.record;
     const record = await this.store.byTokenHash(hash);
-    if (record) this.remember(record, now);
+    if (record && keep) this.remember(record, now);
     else this.byToken.delete(hash);
     return record;
   }

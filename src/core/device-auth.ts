@@ -2,7 +2,8 @@ import { timingSafeEqual, X509Certificate } from 'node:crypto';
 import type { Clock } from './clock.js';
 import { generateToken, hashSecret, MIN_PASSWORD_BYTES } from './credentials.js';
 import type { DeviceMetricsRecorder } from './device-metrics.js';
-import type { DeviceCredentialRecord, DeviceIdentityStore } from './device-ports.js';
+import type { CredentialCache } from './credential-cache.js';
+import type { DeviceCredentialRecord } from './device-ports.js';
 import { forbidden, GatewayError, invalidParameter } from './errors.js';
 import type { EventPublisher } from './events.js';
 import { deriveStatus } from './identity-status.js';
@@ -60,7 +61,7 @@ function normalizePem(pem: string): string | undefined {
  */
 export class DeviceAuth {
   constructor(
-    private readonly devices: DeviceIdentityStore,
+    private readonly devices: CredentialCache,
     private readonly identities: IdentityStore,
     private readonly settings: SettingsService,
     private readonly events: EventPublisher,
@@ -92,7 +93,9 @@ export class DeviceAuth {
           ? ({ type: 'token', token: given.secret } as const)
           : await this.resolveSecret(given);
     if (credentials.type === 'token') {
-      const record = await this.devices.byTokenHash(hashSecret(credentials.token));
+      // HTTP devices present their token on every request; an MQTT connection once.
+      const everyRequest = ctx.protocol === 'http' || ctx.protocol === 'https';
+      const record = await this.devices.byTokenHash(hashSecret(credentials.token), everyRequest);
       if (!record) throw unauthorized();
       return this.admit(record);
     }
