@@ -144,11 +144,15 @@ export async function createMqttBroker({
         ctx,
       );
     const socket = client.conn as Partial<TLSSocket>;
-    const certificate = socket.encrypted ? socket.getPeerX509Certificate?.() : undefined;
-    if (!certificate) return Promise.resolve(undefined);
-    return devices
-      .certificateCredentials(certificate)
-      .then((credentials: DeviceCredentials) => devices.authenticate(credentials, ctx));
+    if (!socket.encrypted) return Promise.resolve(undefined);
+    // Inside the chain: whatever reading the certificate throws becomes a refusal.
+    return Promise.resolve()
+      .then(() => socket.getPeerX509Certificate?.())
+      .then(async (certificate) => {
+        if (!certificate) return undefined;
+        const credentials: DeviceCredentials = await devices.certificateCredentials(certificate);
+        return devices.authenticate(credentials, ctx);
+      });
   }
 
   const broker = await Aedes.createBroker({
