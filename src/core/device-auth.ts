@@ -85,7 +85,7 @@ export class DeviceAuth {
   }
 
   private async check(given: DeviceCredentials, ctx: ConnectionContext): Promise<AuthenticatedDevice> {
-    // A token under an empty user name is the common MQTT case: no lookup by name needed.
+    // A token under an empty user name, the common MQTT case, needs no step through resolveSecret.
     const credentials =
       given.type !== 'secret'
         ? given

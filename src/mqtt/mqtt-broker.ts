@@ -4,14 +4,15 @@ import { Aedes, type AuthenticateError, type Client, type PublishPacket } from '
 import type { Logger } from 'pino';
 import { newConnectionId } from '../core/connection-id.js';
 import type { AuthenticatedDevice, ConnectionContext, DeviceCredentials } from '../core/device-auth.js';
-import type { DeviceLink, SetValue } from '../core/device-connections.js';
 import type { DeviceMetricsRecorder } from '../core/device-metrics.js';
 import type { DeviceService } from '../core/device-service.js';
 import { GatewayError, type ErrorCode } from '../core/errors.js';
 import { normalizeIp } from '../core/provisioning-rules.js';
 import type { SignalSubscriptions } from '../core/signal-subscriptions.js';
 import { MalformedBatch, parseBatch, parseDeviceTopic } from './device-topics.js';
-import { createSignalSessions, type SignalSessions } from './signal-sessions.js';
+import { Session } from './mqtt-session.js';
+import { createSignalSessions } from './signal-sessions.js';
+import { skipRoutingNobodyReceives } from './skip-routing.js';
 
 /** The one table from domain error codes to CONNACK return codes (MQTT 3.1.1 §3.2.2.3). */
 const CONNACK_CODE: Partial<Record<ErrorCode, number>> = {
@@ -27,42 +28,6 @@ const GATEWAY_TO_DEVICE = /^\$(resource\/[^/]+\/\d+|provision\/[^/]+)$/;
 const MAX_MESSAGE_BYTES = 1024 * 1024;
 
 const ignore = () => {};
-const payloadOf = (value: SetValue['value']) => Buffer.from(String(value), 'utf8');
-
-/**
- * One MQTT connection: who it is, and, once aedes has sent the CONNACK, its link to the core (set
- * values go out as PUBLISH $resource/<alias>/<µs>). A class with every field set at construction:
- * one lives as long as its connection, so its shape and size count, times thousands of devices.
- */
-class Session implements DeviceLink {
-  /** Its refusal was counted already; the error aedes reports when closing it is not another one. */
-  refused = false;
-  provisionUsed = false;
-  /** Between clientReady and clientDisconnect: the core counts this connection. */
-  linked = false;
-
-  constructor(
-    readonly client: Client,
-    readonly ctx: ConnectionContext,
-    /** undefined: connected without credentials, to provision and nothing else. */
-    readonly device: AuthenticatedDevice | undefined,
-    private readonly signalSessions: SignalSessions | undefined,
-  ) {}
-
-  deliver(values: SetValue[]): void {
-    for (const { alias, value, timestamp } of values) {
-      const topic = `$resource/${alias}/${timestamp}`;
-      const payload = payloadOf(value);
-      this.signalSessions?.sent(this.client, topic, payload);
-      // aedes calls `ignore` once the packet is written (errors go to the client's error event).
-      this.client.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, ignore);
-    }
-  }
-
-  close(): void {
-    this.client.close();
-  }
-}
 
 /** A publish the gateway refuses: its reason is counted, and the connection is closed. */
 class Refusal extends Error {
@@ -320,35 +285,4 @@ export async function createMqttBroker({
   });
 
   return broker;
-}
-
-type Done = (error?: Error) => void;
-type Route = (packet: PublishPacket, client: Client | Done | null | undefined, done?: Done) => void;
-
-/**
- * What a device publishes is consumed by the gateway (authorizePublish) and never relayed:
- * authorizeForward would drop it for every subscriber. After the PUBACK, aedes would still match
- * its topic against every subscription, look for offline sessions to queue it for and emit it —
- * about a tenth of the broker's work per message under ingest. This skips that routing for
- * publishes of device connections; the gateway's own publishes (set values, signal deliveries,
- * provisioning replies) go through aedes as before.
- *
- * The same goes for the notices aedes publishes for every client that connects or disconnects
- * ($SYS/<broker>/new/clients, /disconnect/clients): only other brokers sharing this one's emitter
- * act on them, to close a client id taken over elsewhere, and this broker's emitter is its own.
- * Devices cannot subscribe to $SYS. Routing them was about 2 % of a connect's cost.
- */
-function skipRoutingNobodyReceives(broker: Aedes, isDevice: (client: Client) => boolean): void {
-  const route = broker.publish.bind(broker) as unknown as Route;
-  const clientNotices = new Set([`$SYS/${broker.id}/new/clients`, `$SYS/${broker.id}/disconnect/clients`]);
-  const publish: Route = (packet, client, done) => {
-    // aedes' own publishes pass their callback as the second argument.
-    if (typeof client === 'function') return publish(packet, null, client);
-    if (client ? isDevice(client) : clientNotices.has(packet.topic)) {
-      done?.();
-      return;
-    }
-    route(packet, client, done);
-  };
-  (broker as unknown as { publish: Route }).publish = publish;
 }

@@ -1,0 +1,42 @@
+import type { Client } from 'aedes';
+import type { AuthenticatedDevice, ConnectionContext } from '../core/device-auth.js';
+import type { DeviceLink, SetValue } from '../core/device-connections.js';
+import type { SignalSessions } from './signal-sessions.js';
+
+const ignore = () => {};
+const payloadOf = (value: SetValue['value']) => Buffer.from(String(value), 'utf8');
+
+/**
+ * One MQTT connection: who it is, and, once aedes has sent the CONNACK, its link to the core (set
+ * values go out as PUBLISH $resource/<alias>/<µs>). A class with every field set at construction:
+ * one lives as long as its connection, so its shape and size count, times thousands of devices.
+ */
+export class Session implements DeviceLink {
+  /** Its refusal was counted already; the error aedes reports when closing it is not another one. */
+  refused = false;
+  provisionUsed = false;
+  /** Between clientReady and clientDisconnect: the core counts this connection. */
+  linked = false;
+
+  constructor(
+    readonly client: Client,
+    readonly ctx: ConnectionContext,
+    /** undefined: connected without credentials, to provision and nothing else. */
+    readonly device: AuthenticatedDevice | undefined,
+    private readonly signalSessions: SignalSessions | undefined,
+  ) {}
+
+  deliver(values: SetValue[]): void {
+    for (const { alias, value, timestamp } of values) {
+      const topic = `$resource/${alias}/${timestamp}`;
+      const payload = payloadOf(value);
+      this.signalSessions?.sent(this.client, topic, payload);
+      // aedes calls `ignore` once the packet is written (errors go to the client's error event).
+      this.client.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, ignore);
+    }
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
