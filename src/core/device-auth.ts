@@ -85,13 +85,7 @@ export class DeviceAuth {
   }
 
   private async check(given: DeviceCredentials, ctx: ConnectionContext): Promise<AuthenticatedDevice> {
-    // A token under an empty user name, the common MQTT case, needs no step through resolveSecret.
-    const credentials =
-      given.type !== 'secret'
-        ? given
-        : given.username === ''
-          ? ({ type: 'token', token: given.secret } as const)
-          : await this.resolveSecret(given);
+    const credentials = given.type === 'secret' ? await this.resolveSecret(given) : given;
     if (credentials.type === 'token') {
       // HTTP devices present their token on every request; an MQTT connection once.
       const everyRequest = ctx.protocol === 'http' || ctx.protocol === 'https';
