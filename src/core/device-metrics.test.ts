@@ -121,11 +121,12 @@ describe('the device metrics recorder', () => {
   it('rolls a publish up as publish_count, publish_size and publish_resource_count per minute', async () => {
     const { clock, memory, metrics } = setup();
     const { recorder } = metrics;
-    recorder.recordPublish('a', 120, 3);
-    recorder.recordPublish('a', 80, 1);
-    recorder.recordPublish('b', 10, 2);
-    clock.now += 60 * SECOND;
-    recorder.recordPublish('a', 40, 5);
+    recorder.recordPublish('a', 120, 3, clock.now);
+    recorder.recordPublish('a', 80, 1, clock.now);
+    recorder.recordPublish('b', 10, 2, clock.now);
+    // Counted in the minute of the publish's time, whatever the clock says by then.
+    recorder.recordPublish('a', 40, 5, clock.now + 60 * SECOND);
+    clock.now += 120 * SECOND;
     await metrics.stop();
     expect(memory.rollups()).toEqual([
       rollup(M, 'publish_count', 'a', [2, 2, 1, 1]),

@@ -49,8 +49,11 @@ export interface DeviceMetricsRecorder {
     value?: number,
     reason?: string,
   ): void;
-  /** One publish: publish_count 1, publish_size `bytes`, publish_resource_count `resources`. */
-  recordPublish(identity: string, bytes: number, resources: number): void;
+  /**
+   * One publish at `atMicros` (the publish's own server time: reading the clock costs more than the
+   * rest of this call): publish_count 1, publish_size `bytes`, publish_resource_count `resources`.
+   */
+  recordPublish(identity: string, bytes: number, resources: number, atMicros: number): void;
 }
 
 /** Runs `task` every `intervalMs` until the returned function is called. */
@@ -147,8 +150,8 @@ export function createDeviceMetrics({
   const writes = new Set<Promise<void>>();
 
   /** The cells of the minute it is now. */
-  function thisMinute(): Minute {
-    const minute = Math.floor(clock.nowMicros() / MINUTE_MICROS) * 60;
+  function thisMinute(atMicros = clock.nowMicros()): Minute {
+    const minute = Math.floor(atMicros / MINUTE_MICROS) * 60;
     if (minute !== currentMinute) {
       currentMinute = minute;
       let cells = pending.get(minute);
@@ -172,8 +175,8 @@ export function createDeviceMetrics({
     record(metric, identity, value = 1, reason) {
       add(metric, identity, value, metric === 'connection_error' ? (reason ?? 'unknown') : '');
     },
-    recordPublish(identity, bytes, resources) {
-      const { publishes } = thisMinute();
+    recordPublish(identity, bytes, resources, atMicros) {
+      const { publishes } = thisMinute(atMicros);
       const cells = publishes.get(identity);
       if (!cells) {
         publishes.set(identity, { count: 1, size: cell(bytes), resources: cell(resources) });

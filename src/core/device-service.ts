@@ -188,7 +188,7 @@ export class DeviceService {
           updated_resources: [...new Set(state.map((w) => w.resource))],
         });
       }
-      activity.recordPublish(identity, payloadBytes, valueCount);
+      activity.recordPublish(identity, payloadBytes, valueCount, now);
     } catch (error) {
       // Channels it added in memory may not have been written.
       if (parserInputs) this.deps.signalParser?.forget(identity);

@@ -46,7 +46,7 @@ export async function startMqttGateway(
     record(metric: string, identity: string | null, value = 1, reason?: string) {
       activity.push({ metric, identity, value, reason });
     },
-    recordPublish(identity: string, bytes: number, resources: number) {
+    recordPublish(identity: string, bytes: number, resources: number, _atMicros: number) {
       this.record('publish_count', identity);
       this.record('publish_size', identity, bytes);
       this.record('publish_resource_count', identity, resources);
