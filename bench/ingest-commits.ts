@@ -26,7 +26,9 @@ const dir = mkdtempSync(join(tmpdir(), 'fleetgate-ingest-commits-'));
 const file = join(dir, 'db');
 const db = openDatabase(file);
 db.pragma('wal_autocheckpoint = 0');
-const addIdentity = db.prepare("INSERT INTO identities (identity, auth_type, created_at) VALUES (?, 'token', 1)");
+const addIdentity = db.prepare(
+  "INSERT INTO identities (identity, auth_type, created_at) VALUES (?, 'token', 1)",
+);
 for (let d = 0; d < DEVICES; d++) addIdentity.run(`dev-${d}`);
 const presence = createPresenceBuffer(db);
 const ingest = createSqliteIngestStore(db, presence);

@@ -99,9 +99,10 @@ export function createSampleAppends(
     },
     /** The transaction rolled back: counts again what is appended, and where. */
     rolledBack: load,
-    /** Partitions were dropped: cached statements name their tables. */
+    /** Partitions were dropped: cached statements name their tables, and none may be recreated. */
     reset(): void {
       statements.clear();
+      load();
     },
   };
 }
