@@ -1,8 +1,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { openIngestStore, temperatureSamples } from './test-ingest.js';
+import { NOV_2026, openIngestStore, pollUntil, temperatureQuery, temperatureSamples } from './test-ingest.js';
 
-const NOV_2026 = Date.UTC(2026, 10, 26) * 1000;
 const DEVICES = ['a', 'b'];
 
 const setup = (file?: string) => openIngestStore(DEVICES, file);
@@ -18,23 +17,10 @@ const write = (identity: string, values: [number, number][]) => ({
 const run = (from: number, base: number) =>
   Array.from({ length: 16 }, (_, k): [number, number] => [NOV_2026 + from + k, base + k]);
 
-const everything = (identities = DEVICES) => ({
-  identities,
-  signals: ['temp'],
-  from: NOV_2026 - 3_600_000_000,
-  to: NOV_2026 + 3_600_000_000,
-  sortBy: 'report' as const,
-  descending: false,
-  limit: 1000,
-  offset: 0,
-});
+const everything = (identities = DEVICES) => temperatureQuery(identities);
 
 const count = (read: <T>(sql: string) => T[], table: string) =>
   read<{ n: number }>(`SELECT count(*) AS n FROM ${table}`)[0]!.n;
-
-const pollUntil = async (done: () => boolean) => {
-  for (let k = 0; k < 100 && !done(); k++) await new Promise((r) => setTimeout(r, 20));
-};
 
 describe('appended samples', () => {
   it('appends the samples of a series that only grows, with its rollups and signal in the same commit', async () => {

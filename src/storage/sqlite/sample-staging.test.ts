@@ -1,8 +1,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { openIngestStore, temperatureSamples } from './test-ingest.js';
+import { NOV_2026, openIngestStore, pollUntil, temperatureQuery, temperatureSamples } from './test-ingest.js';
 
-const NOV_2026 = Date.UTC(2026, 10, 26) * 1000;
 const DEVICES = ['a', 'b', 'c', 'd'];
 
 const setup = (file?: string) => openIngestStore(DEVICES, file);
@@ -14,20 +13,7 @@ const write = (identity: string, values: [number, number][], at = NOV_2026) => (
   seen: { at, ip: null },
 });
 
-const everything = (identities = DEVICES) => ({
-  identities,
-  signals: ['temp'],
-  from: NOV_2026 - 3_600_000_000,
-  to: NOV_2026 + 3_600_000_000,
-  sortBy: 'report' as const,
-  descending: false,
-  limit: 1000,
-  offset: 0,
-});
-
-const pollUntil = async (done: () => boolean) => {
-  for (let k = 0; k < 100 && !done(); k++) await new Promise((r) => setTimeout(r, 20));
-};
+const everything = (identities = DEVICES) => temperatureQuery(identities);
 
 describe('staged samples', () => {
   it('stages a commit of a sample per device, and the mover places them in their partition soon after', async () => {

@@ -35,3 +35,23 @@ export async function openIngestStore(
 /** Samples of `temp`, one per [timestamp µs, value]. */
 export const temperatureSamples = (values: [number, number][]): Sample[] =>
   values.map(([timestamp, value]) => ({ signal: 'temp', resource: 'temp', retention: 12, timestamp, value }));
+
+/** 2026-11-26 00:00 UTC in µs: the time the staging and appending tests write around. */
+export const NOV_2026 = Date.UTC(2026, 10, 26) * 1000;
+
+/** A raw query for `temp` of `identities` over the hour either side of NOV_2026. */
+export const temperatureQuery = (identities: string[]) => ({
+  identities,
+  signals: ['temp'],
+  from: NOV_2026 - 3_600_000_000,
+  to: NOV_2026 + 3_600_000_000,
+  sortBy: 'report' as const,
+  descending: false,
+  limit: 1000,
+  offset: 0,
+});
+
+/** Waits (up to 2 s) for the mover to have done something `done` can see. */
+export async function pollUntil(done: () => boolean): Promise<void> {
+  for (let k = 0; k < 100 && !done(); k++) await new Promise((r) => setTimeout(r, 20));
+}
