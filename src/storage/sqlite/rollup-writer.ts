@@ -91,3 +91,31 @@ function holdsDirty(dirty: Set<string>, key: string, bucket: number, widthUs: nu
   }
   return false;
 }
+
+/** A series' empty partial aggregates, one map of buckets per width. */
+export function newBuckets(identity: string, signal: string): SeriesBuckets {
+  return {
+    identity,
+    signal,
+    widths: ROLLUP_WIDTHS.map(() => new Map<number, Agg>()),
+    lastBucket: ROLLUP_WIDTHS.map(() => -1),
+    lastAgg: ROLLUP_WIDTHS.map(() => undefined),
+  };
+}
+
+export function newAgg(numeric: number | null): Agg {
+  return { count: 1, sum: numeric, min: numeric, max: numeric };
+}
+
+/** Adds one sample to a partial aggregate (text counts only). */
+export function addTo(agg: Agg, numeric: number | null): void {
+  agg.count++;
+  if (numeric === null) return;
+  if (agg.sum === null) {
+    agg.sum = agg.min = agg.max = numeric;
+    return;
+  }
+  agg.sum += numeric;
+  if (numeric < agg.min!) agg.min = numeric;
+  if (numeric > agg.max!) agg.max = numeric;
+}

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { Sample, SignalDeclaration } from '../../core/device-ports.js';
 import type { ResourceValue } from '../../core/schemas/common.js';
 import { placeholders, runChunked } from './multi-row.js';
-import { createRollupWriter, type Agg, type SeriesBuckets } from './rollup-writer.js';
+import { addTo, createRollupWriter, newAgg, newBuckets, type SeriesBuckets } from './rollup-writer.js';
 import type { SampleAppends } from './sample-appends.js';
 import { partitionOf, ROLLUP_WIDTHS, type createPartitioner, type Partition } from './sample-partitions.js';
 
@@ -287,30 +287,4 @@ function inKeyOrder(rows: unknown[]): unknown[] {
   let at = 0;
   for (const start of order) for (let c = 0; c < SAMPLE_COLUMNS; c++) sorted[at++] = rows[start + c];
   return sorted;
-}
-
-function newBuckets(identity: string, signal: string): SeriesBuckets {
-  return {
-    identity,
-    signal,
-    widths: ROLLUP_WIDTHS.map(() => new Map<number, Agg>()),
-    lastBucket: ROLLUP_WIDTHS.map(() => -1),
-    lastAgg: ROLLUP_WIDTHS.map(() => undefined),
-  };
-}
-
-function newAgg(numeric: number | null): Agg {
-  return { count: 1, sum: numeric, min: numeric, max: numeric };
-}
-
-function addTo(agg: Agg, numeric: number | null): void {
-  agg.count++;
-  if (numeric === null) return;
-  if (agg.sum === null) {
-    agg.sum = agg.min = agg.max = numeric;
-    return;
-  }
-  agg.sum += numeric;
-  if (numeric < agg.min!) agg.min = numeric;
-  if (numeric > agg.max!) agg.max = numeric;
 }
