@@ -8,9 +8,9 @@ export interface CommittedSample {
 }
 
 /**
- * Every sample committed to a database file, in its partition or still staged or appended
- * (ingest-store.ts), read through a connection of its own as another process would: what tests
- * use to show that an acknowledged value is durable. Ordered by time, then signal.
+ * Every sample committed to a database file, in its partition or still staged (ingest-store.ts),
+ * read through a connection of its own as another process would: what tests use to show that an
+ * acknowledged value is durable. Ordered by time, then signal.
  */
 export function committedSamples(file: string): CommittedSample[] {
   const db = new Database(file, { readonly: true });
@@ -19,7 +19,6 @@ export function committedSamples(file: string): CommittedSample[] {
     const arms = [
       ...(tables as string[]).map((table) => `SELECT identity, resource, timestamp, value FROM ${table}`),
       'SELECT identity, signal AS resource, timestamp, value FROM staged_samples',
-      'SELECT identity, resource, timestamp, value FROM appended_samples',
     ];
     return db.prepare(`${arms.join(' UNION ALL ')} ORDER BY timestamp, resource`).all() as CommittedSample[];
   } finally {

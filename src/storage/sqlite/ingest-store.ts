@@ -2,8 +2,7 @@ import type Database from 'better-sqlite3';
 import type { DeviceWrite, IngestStore } from '../../core/device-ports.js';
 import type { StateWrite } from '../../core/ports.js';
 import { createPresenceBuffer, type PresenceBuffer } from './presence-buffer.js';
-import { createSampleAppends } from './sample-appends.js';
-import { createPartitioner, partitionOf } from './sample-partitions.js';
+import { createPartitioner } from './sample-partitions.js';
 import { createSampleStaging } from './sample-staging.js';
 import { createSeriesWriter } from './series-writer.js';
 
@@ -11,14 +10,14 @@ import { createSeriesWriter } from './series-writer.js';
 const MAX_BATCH = 8192;
 /** A commit averaging fewer samples than this per device stages them (see below). */
 const DENSE_SAMPLES_PER_DEVICE = 8;
-/** How long staged and appended samples wait for the mover, and how many it moves per transaction. */
+/** How long staged samples wait for the mover, and how many it moves per transaction. */
 const MOVE_AFTER_MS = 500;
 const MOVE_BATCH = 20_000;
 
 export interface SqliteIngestStore extends IngestStore {
   /** Commits whatever is queued and moves every staged sample, now (before closing the database). */
   flush(): void;
-  /** Moves every staged and appended sample into its partition: reads of samples, rollups and signals call it first. */
+  /** Moves every staged sample into its partition: reads of samples, rollups and signals call it first. */
   settle(): void;
   /** Partitions were dropped: statements and partitions known to the writer are stale. */
   partitionsDropped(): void;
@@ -30,22 +29,18 @@ export interface SqliteIngestStore extends IngestStore {
  * cost of durability is then one commit per batch, not per message.
  *
  * What a commit costs is mostly the pages it writes to the WAL. A commit of many samples per
- * device (MQTT devices with messages in flight) writes their rollups and `signals` rows, and the
- * samples of series that only grow (live data) go to the end of `appended_samples`
- * (sample-appends.ts): inserted into a partition they would rebalance about four pages per device.
- * A commit of a sample or two from each of many devices (HTTP writes) would still touch a rollup
- * and a `signals` page per device, so it appends its samples to `staged_samples` instead, to be
- * aggregated when they move. A mover places both every `MOVE_AFTER_MS`, in transactions of
- * `MOVE_BATCH`, or sooner when a read needs them (`settle`). Both are committed like any other
- * sample, so a crash loses none: the next start moves them.
+ * device (MQTT devices with messages in flight) writes them straight into their partitions: each
+ * device's samples, rollups and `signals` row share pages. A commit of a sample or two from each of
+ * many devices (HTTP writes) would touch four pages per device, so it appends its samples to
+ * `staged_samples` instead, and a mover places them every `MOVE_AFTER_MS` in one transaction, or
+ * sooner when a read needs them (`settle`). Staged samples are committed like any other, so a
+ * crash loses none: the next start moves them.
  */
 export function createSqliteIngestStore(
   db: Database.Database,
   presence: PresenceBuffer = createPresenceBuffer(db),
 ): SqliteIngestStore {
-  const partitions = createPartitioner(db);
-  const appends = createSampleAppends(db, partitions);
-  const series = createSeriesWriter(db, partitions, partitionOf, appends);
+  const series = createSeriesWriter(db, createPartitioner(db));
   const staging = createSampleStaging(db);
   const idOf = db.prepare('SELECT id FROM identities WHERE identity = ?').pluck();
   // A report older than the stored state (a batch of history) is kept as a sample only.
@@ -112,7 +107,8 @@ export function createSqliteIngestStore(
         outcomes = commit(writes);
       } catch (error) {
         // The transaction was rolled back: partitions it created are gone too.
-        rolledBack();
+        series.reset();
+        staging.rolledBack();
         outcomes = writes.map(() => error as Error);
       }
       for (let k = 0; k < outcomes.length; k++) {
@@ -121,30 +117,21 @@ export function createSqliteIngestStore(
         else (answers[2 * k] as (written: boolean) => void)(outcome);
       }
     }
-    if (unmoved()) scheduleMove(MOVE_AFTER_MS);
+    if (staging.pending > 0) scheduleMove(MOVE_AFTER_MS);
   }
 
-  const unmoved = () => staging.pending > 0 || appends.pending > 0;
-
-  function rolledBack(): void {
-    series.reset();
-    staging.rolledBack();
-    appends.rolledBack();
-  }
-
-  // Staged samples first: they may replace appended ones, which the series writer then moves.
   const moveBatch = db.transaction(() => {
-    if (staging.pending === 0) return appends.moveInto(MOVE_BATCH);
     staging.moveInto(series, MOVE_BATCH);
-    series.write(true);
+    series.write();
   });
 
   function moveOnce(): void {
     try {
       moveBatch();
     } catch (error) {
-      // Rolled back: the samples stay where they were.
-      rolledBack();
+      // Rolled back: the samples stay staged.
+      series.reset();
+      staging.rolledBack();
       throw error;
     }
   }
@@ -159,7 +146,7 @@ export function createSqliteIngestStore(
       // A read will meet the error through settle(); the mover tries again later.
       delay = MOVE_AFTER_MS;
     }
-    if (unmoved()) scheduleMove(delay);
+    if (staging.pending > 0) scheduleMove(delay);
   }
 
   function scheduleMove(delay: number): void {
@@ -167,7 +154,7 @@ export function createSqliteIngestStore(
   }
 
   function settle(): void {
-    while (unmoved()) moveOnce();
+    while (staging.pending > 0) moveOnce();
   }
 
   // Samples staged before a crash or a stop.
@@ -188,9 +175,6 @@ export function createSqliteIngestStore(
       settle();
     },
     settle,
-    partitionsDropped() {
-      series.reset();
-      appends.reset();
-    },
+    partitionsDropped: () => series.reset(),
   };
 }

@@ -8,7 +8,6 @@ import { sql as timeSeries } from './migrations/006-time-series.js';
 import { sql as archiveRestore } from './migrations/007-archive-restore.js';
 import { sql as webhookProgress } from './migrations/009-webhook-progress.js';
 import { sql as stagedSamples } from './migrations/010-staged-samples.js';
-import { sql as appendedSamples } from './migrations/011-appended-samples.js';
 
 type Db = Database.Database;
 
@@ -33,7 +32,6 @@ const migrations: Migration[] = [
   { version: 7, name: 'archive-restore', sql: archiveRestore },
   { version: 9, name: 'webhook-progress', sql: webhookProgress },
   { version: 10, name: 'staged-samples', sql: stagedSamples },
-  { version: 11, name: 'appended-samples', sql: appendedSamples },
 ];
 
 /** The newest schema this build knows. */

@@ -3,15 +3,11 @@ import type { Sample, SignalDeclaration } from '../../core/device-ports.js';
 import type { ResourceValue } from '../../core/schemas/common.js';
 import { placeholders, runChunked } from './multi-row.js';
 import { addTo, createRollupWriter, newAgg, newBuckets, type SeriesBuckets } from './rollup-writer.js';
-import type { SampleAppends } from './sample-appends.js';
 import { partitionOf, ROLLUP_WIDTHS, type createPartitioner, type Partition } from './sample-partitions.js';
 
 const SAMPLE_COLUMNS = 5;
 const SIGNAL_COLUMNS = 7;
 const WIDTHS_US = ROLLUP_WIDTHS.map((w) => w * 1_000_000);
-/** How many appended samples to move per statement when a write needs them in place first. */
-const MOVE_CHUNK = 20_000;
-const NOTHING_REPLACED = new Set<string>();
 
 /** SQLite has no boolean: samples of boolean resources are stored as 1 and 0. */
 export const storable = (value: ResourceValue) => (typeof value === 'boolean' ? (value ? 1 : 0) : value);
@@ -20,8 +16,6 @@ interface PartitionBatch {
   partition: Partition;
   /** identity, signal, timestamp, received_at, value per sample. */
   rows: unknown[];
-  /** The series of each row. */
-  owners: SeriesState[];
   series: Map<SeriesState, SeriesBuckets>;
 }
 
@@ -35,11 +29,6 @@ interface SeriesState {
   /** When the first sample of this transaction arrived: the signal's creation, if it is new. */
   firstReceivedAt: number;
   value: string | number;
-  /**
-   * Every sample of this transaction is newer than any the series had, and newer than the one
-   * before it: none can replace a stored sample, so they can be appended (sample-appends.ts).
-   */
-  fresh: boolean;
   buckets: SeriesBuckets;
   batch: PartitionBatch;
 }
@@ -50,18 +39,12 @@ interface SeriesState {
  * series and bucket, from partial aggregates computed here) and the newest value of each signal
  * (one upsert per series). A sample that replaces a stored one (same identity, signal and time) has
  * its buckets recomputed from the stored samples instead, so rollups stay exact.
- *
- * With `appends`, the samples of series that only grow are appended there instead of inserted
- * into their partition (rollups and signals are written the same): a series only grows when its
- * samples in this transaction are each newer than the last, the first newer than the newest the
- * series already had (`signals.last_update`, which the same transactions keep).
  */
 export function createSeriesWriter(
   db: Database.Database,
   partitions: Pick<ReturnType<typeof createPartitioner>, 'ensure' | 'reset'>,
   /** Where a sample goes; restored data (docs/archive.md) has partitions of its own. */
   locate: (retention: number, timestamp: number) => Partition = partitionOf,
-  appends?: SampleAppends,
 ) {
   const statements = new Map<string, Database.Statement>();
   const pending = new Map<string, PartitionBatch>();
@@ -70,15 +53,7 @@ export function createSeriesWriter(
   const touched: SeriesState[] = [];
   const declared: unknown[] = [];
   const rollups = createRollupWriter(db, statements);
-  const newestOf = db.prepare('SELECT last_update FROM signals WHERE identity = ? AND signal = ?').pluck();
   let last: PartitionBatch | undefined;
-
-  /** A series' first sample in this transaction: can it be appended? (An unknown series cannot.) */
-  function grows(identity: string, signal: string, timestamp: number): boolean {
-    if (!appends) return false;
-    const newest = newestOf.get(identity, signal) as number | null | undefined;
-    return typeof newest === 'number' && timestamp > newest;
-  }
 
   function prepared(key: string, sql: () => string): Database.Statement {
     let statement = statements.get(key);
@@ -117,9 +92,10 @@ export function createSeriesWriter(
    * Writes a partition's samples; a chunk that did not insert every row met stored samples (or
    * repeated itself): each of its rows is then written over, and its buckets marked for recompute.
    */
-  function writeSamples(partition: Partition, unordered: unknown[]): Set<string> {
+  function writeSamples(batch: PartitionBatch): Set<string> {
     const dirty = new Set<string>();
-    const rows = inKeyOrder(unordered);
+    const { partition } = batch;
+    const rows = inKeyOrder(batch.rows);
     runChunked(insertSamples(partition), rows, SAMPLE_COLUMNS, (result, first, count) => {
       if (result.changes === count) return;
       const replace = replaceSample(partition);
@@ -143,8 +119,7 @@ export function createSeriesWriter(
       if (!batch || !p || timestamp < p.startUs || timestamp >= p.endUs || p.retention !== retention) {
         const partition = locate(retention, timestamp);
         batch = pending.get(partition.table);
-        if (!batch)
-          pending.set(partition.table, (batch = { partition, rows: [], owners: [], series: new Map() }));
+        if (!batch) pending.set(partition.table, (batch = { partition, rows: [], series: new Map() }));
         last = batch;
       }
       const value = storable(sample.value);
@@ -164,22 +139,17 @@ export function createSeriesWriter(
           receivedAt,
           firstReceivedAt: receivedAt,
           value,
-          fresh: grows(identity, signal, timestamp),
           buckets,
           batch,
         };
         bySignal.set(signal, series);
         batch.series.set(series, buckets);
         touched.push(series);
-      } else {
-        if (timestamp <= series.timestamp) series.fresh = false;
-        if (series.timestamp <= timestamp) {
-          series.timestamp = timestamp;
-          series.receivedAt = receivedAt;
-          series.value = value;
-        }
+      } else if (series.timestamp <= timestamp) {
+        series.timestamp = timestamp;
+        series.receivedAt = receivedAt;
+        series.value = value;
       }
-      batch.owners.push(series);
       let buckets = series.buckets;
       if (series.batch !== batch) {
         let other = batch.series.get(series);
@@ -206,23 +176,11 @@ export function createSeriesWriter(
     declare(identity: string, signal: SignalDeclaration, at: number): void {
       declared.push(identity, signal.signal, signal.resource, signal.metadata, at);
     },
-    /**
-     * Writes what was added; must run inside the transaction. `direct`: into the partitions even
-     * what could be appended (samples moved in bulk already come many per series).
-     */
-    write(direct = false): void {
+    /** Writes what was added; must run inside the transaction. */
+    write(): void {
       for (let k = 0; k < declared.length; k += 5) declare().run(declared.slice(k, k + 5));
-      for (const batch of pending.values()) {
-        const { append, insert } = appends && !direct ? split(batch) : { append: [], insert: batch.rows };
-        let replaced = NOTHING_REPLACED;
-        if (insert.length > 0) {
-          // An appended sample these may replace must be in the partition first, to be seen.
-          while (appends && appends.pending > 0) appends.moveInto(MOVE_CHUNK);
-          replaced = writeSamples(batch.partition, insert);
-        }
-        appends?.write(batch.partition, append);
-        rollups.write(batch.partition, batch.series.values(), replaced);
-      }
+      for (const batch of pending.values())
+        rollups.write(batch.partition, batch.series.values(), writeSamples(batch));
       const params: unknown[] = [];
       for (const n of touched)
         params.push(n.identity, n.signal, n.resource, n.firstReceivedAt, n.value, n.timestamp, n.receivedAt);
@@ -243,26 +201,6 @@ export function createSeriesWriter(
       partitions.reset();
     },
   };
-}
-
-/** A partition's rows: those of series that only grow (to append), and the others (to insert). */
-function split(batch: PartitionBatch): { append: unknown[]; insert: unknown[] } {
-  let all = true;
-  let none = true;
-  for (const series of batch.series.keys()) {
-    if (series.fresh) none = false;
-    else all = false;
-  }
-  if (all) return { append: batch.rows, insert: [] };
-  if (none) return { append: [], insert: batch.rows };
-  const append: unknown[] = [];
-  const insert: unknown[] = [];
-  const { rows, owners } = batch;
-  for (let k = 0; k < owners.length; k++) {
-    const target = owners[k]!.fresh ? append : insert;
-    for (let c = k * SAMPLE_COLUMNS; c < (k + 1) * SAMPLE_COLUMNS; c++) target.push(rows[c]);
-  }
-  return { append, insert };
 }
 
 /**

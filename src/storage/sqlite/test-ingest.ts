@@ -36,7 +36,7 @@ export async function openIngestStore(
 export const temperatureSamples = (values: [number, number][]): Sample[] =>
   values.map(([timestamp, value]) => ({ signal: 'temp', resource: 'temp', retention: 12, timestamp, value }));
 
-/** 2026-11-26 00:00 UTC in µs: the time the staging and appending tests write around. */
+/** 2026-11-26 00:00 UTC in µs: the time the staging tests write around. */
 export const NOV_2026 = Date.UTC(2026, 10, 26) * 1000;
 
 /** A raw query for `temp` of `identities` over the hour either side of NOV_2026. */
