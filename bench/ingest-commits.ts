@@ -4,9 +4,9 @@
  *
  * Each commit is what the device bench's commits look like: one-sample writes from 50 devices,
  * PER_DEVICE each (the bench averages about 24), server-stamped in time order. After WARM commits
- * the WAL is emptied; MEASURED more commits are timed, together with moving everything they left
- * appended or staged (`settle`), so the figure is the whole cost of a sample. The WAL then tells
- * how many pages the commits wrote, and `dbstat` whose pages they were.
+ * the WAL is emptied; MEASURED more commits are timed, together with moving whatever they left
+ * staged (`settle`), so the figure is the whole cost of a sample. The WAL then tells how many pages
+ * the commits wrote, and `dbstat` whose pages they were.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
