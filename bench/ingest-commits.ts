@@ -1,6 +1,6 @@
 /**
  * What MQTT ingest costs the SQLite ingest store, without the broker
- * (`node --import tsx bench/ingest-commits.ts`; BENCHMARKS.md, "Appended samples").
+ * (`node --import tsx bench/ingest-commits.ts`; BENCHMARKS.md, "Tried and dropped: appended samples").
  *
  * Each commit is what the device bench's commits look like: one-sample writes from 50 devices,
  * PER_DEVICE each (the bench averages about 24), server-stamped in time order. After WARM commits
