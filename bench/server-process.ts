@@ -97,8 +97,15 @@ export async function startServer(options: ServerOptions): Promise<ServerProcess
     });
     if (options.port !== undefined) {
       const port = options.port;
+      let gone = false;
+      void exitedPromise.then(() => (gone = true));
+      spawnError.catch(() => (gone = true));
       const poll = async () => {
-        while (!(await accepts(port))) await new Promise((r) => setTimeout(r, 50));
+        // A server that could not start is not waited for (the polling kept the bench alive).
+        while (!(await accepts(port))) {
+          if (gone) return;
+          await new Promise((r) => setTimeout(r, 50));
+        }
         ports.default = port;
         done();
       };

@@ -58,11 +58,18 @@ export interface Gateway {
 
 export class StartupError extends Error {}
 
-function openDataDir(config: Config) {
+function openDataDir(config: Config, logger: Logger) {
   try {
     mkdirSync(config.dataDir, { recursive: true });
     const admin = resolveAdminToken(config.adminToken, config.dataDir);
-    return { admin, store: createSqliteStore(join(config.dataDir, 'fleetgate.db')) };
+    const store = createSqliteStore(join(config.dataDir, 'fleetgate.db'), {
+      onIngestThreadFailure: (error) =>
+        logger.error(
+          { err: error },
+          'the ingest thread failed: device data is committed on the gateway thread',
+        ),
+    });
+    return { admin, store };
   } catch (error) {
     throw new StartupError(
       `${envName('dataDir')} (${flagName('dataDir')}): cannot use ${config.dataDir} (${(error as Error).message})`,
@@ -75,7 +82,7 @@ export function createGateway(
   config: Config,
   { logger, clock = systemClock, webhookDelivery, archive, restoreBatchRows }: GatewayOptions,
 ): Gateway {
-  const { store, admin } = openDataDir(config);
+  const { store, admin } = openDataDir(config, logger);
   if (admin.generated) {
     logger.info(
       { adminToken: admin.token, file: admin.file },

@@ -13,6 +13,7 @@ import type { Device2Api } from '../core/operations.js';
 import type { Store } from '../core/ports.js';
 import { committedSamples } from '../storage/sqlite/committed-samples.js';
 import { createSqliteStore } from '../storage/sqlite/sqlite-store.js';
+import { strictIngestThread } from '../storage/sqlite/test-ingest.js';
 import { buildDeviceHttp } from './build-device-http.js';
 
 /*
@@ -46,7 +47,7 @@ export async function startDeviceHttp(
   options: { file?: boolean; tls?: { cert: string; key: string } } = {},
 ): Promise<TestDeviceHttp> {
   const path = options.file ? join(mkdtempSync(join(tmpdir(), 'fleetgate-http-')), 'test.db') : ':memory:';
-  const store = createSqliteStore(path);
+  const store = createSqliteStore(path, strictIngestThread);
   const clock = new FakeClock();
   const events: GatewayEvent[] = [];
   const errors: unknown[] = [];

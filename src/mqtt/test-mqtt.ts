@@ -11,6 +11,7 @@ import { createDeviceMetrics } from '../core/device-metrics.js';
 import type { GatewayEvent } from '../core/events.js';
 import { committedSamples } from '../storage/sqlite/committed-samples.js';
 import { createSqliteStore } from '../storage/sqlite/sqlite-store.js';
+import { strictIngestThread } from '../storage/sqlite/test-ingest.js';
 import { createMqttBroker } from './mqtt-broker.js';
 import { closeMqtt, createMqttListeners, listen } from './mqtt-listeners.js';
 
@@ -35,7 +36,7 @@ export async function startMqttGateway(
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'fleetgate-mqtt-'));
   const file = join(dir, 'fleetgate.db');
-  const store = createSqliteStore(file);
+  const store = createSqliteStore(file, strictIngestThread);
   const events: GatewayEvent[] = [];
   const bus = new InProcessBus((error) => {
     throw error;

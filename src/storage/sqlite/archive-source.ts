@@ -8,6 +8,7 @@ import type {
   SealedPartition,
 } from '../../core/archive-ports.js';
 import type { ResourceValue } from '../../core/schemas/common.js';
+import { writeTransaction } from './open-database.js';
 
 /** Rows per page read: large enough to amortise a statement, small enough to hold the loop briefly. */
 const PAGE = 8192;
@@ -150,7 +151,7 @@ export function createSqliteArchiveSource(
      FROM archive_seals s ORDER BY s.id`,
   );
 
-  const seal = db.transaction((retention: number, month: number, at: number) => {
+  const seal = writeTransaction(db, (retention: number, month: number, at: number) => {
     const row = db
       .prepare<
         [number, number],
@@ -173,7 +174,7 @@ export function createSqliteArchiveSource(
     return id;
   });
 
-  const drop = db.transaction((id: number) => {
+  const drop = writeTransaction(db, (id: number) => {
     const table = sealedTable.get(id);
     if (table === undefined) return;
     db.exec(`DROP TABLE IF EXISTS ${table}`);

@@ -7,6 +7,7 @@ import type {
   MetricPoint,
   MetricRollup,
 } from '../../core/device-metrics-ports.js';
+import { writeTransaction } from './open-database.js';
 import { StatementCache } from './statement-cache.js';
 
 /** Aggregates over the rollups of a window. */
@@ -61,7 +62,7 @@ export function createSqliteDeviceMetricsStore(db: Database.Database): DeviceMet
        n = n + excluded.n, total = total + excluded.total,
        low = min(low, excluded.low), high = max(high, excluded.high)`,
   );
-  const append = db.transaction((rollups: MetricRollup[]) => {
+  const append = writeTransaction(db, (rollups: MetricRollup[]) => {
     for (const r of rollups) {
       upsert.run(r.metric, r.minute, r.identity ?? '', r.reason ?? '', r.count, r.sum, r.min, r.max);
     }

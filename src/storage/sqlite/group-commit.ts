@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { writeTransaction } from './open-database.js';
 
 /**
  * Group commit: writes that arrive in the same turn of the event loop share one transaction.
@@ -33,8 +34,8 @@ const MAX_BATCH = 256;
 
 export function createGroupCommit(db: Database.Database): GroupCommit {
   const queue: Job[] = [];
-  const savepoint = db.transaction((write: () => unknown) => write());
-  const commit = db.transaction((jobs: Job[]) =>
+  const savepoint = writeTransaction(db, (write: () => unknown) => write());
+  const commit = writeTransaction(db, (jobs: Job[]) =>
     jobs.map((job) => {
       // A lone write needs no savepoint: if it fails, the whole transaction rolls back.
       if (jobs.length === 1) return { ok: true, value: job.write() };

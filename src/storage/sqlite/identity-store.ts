@@ -9,6 +9,7 @@ import type {
   StateWrite,
 } from '../../core/ports.js';
 import type { Tag } from '../../core/schemas/common.js';
+import { writeTransaction } from './open-database.js';
 import { createGroupCommit, type GroupCommit } from './group-commit.js';
 import { orderSql, whereSql } from './identity-query-sql.js';
 import { COLUMNS, conflict, toRecords, type IdentityRow } from './identity-rows.js';
@@ -89,7 +90,7 @@ export function createSqliteIdentityStore(
     );
   };
 
-  const remove = db.transaction((identities: string[]) => {
+  const remove = writeTransaction(db, (identities: string[]) => {
     const ids = identities.map((identity) => [identity, idOf(identity)] as const);
     const missing = ids.filter(([, id]) => id === undefined).map(([identity]) => identity);
     if (missing.length > 0) return missing;
@@ -97,7 +98,7 @@ export function createSqliteIdentityStore(
     return [];
   });
 
-  const updateMatching = db.transaction((query: IdentityQuery, change: BulkIdentityChange) => {
+  const updateMatching = writeTransaction(db, (query: IdentityQuery, change: BulkIdentityChange) => {
     const where = whereSql(query);
     const ids = (
       stmt(`SELECT i.id FROM identities i ${where.sql}`).all(where.params) as { id: number }[]
@@ -113,7 +114,7 @@ export function createSqliteIdentityStore(
 
   /** Runs `fn` on the identity's row id inside one transaction; false when it does not exist. */
   const onIdentity = (fn: (id: number) => void) =>
-    db.transaction((identity: string) => {
+    writeTransaction(db, (identity: string) => {
       const id = idOf(identity);
       if (id === undefined) return false;
       fn(id);

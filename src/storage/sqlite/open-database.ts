@@ -75,17 +75,46 @@ export function openDatabase(path: string): Db {
   const db = new Database(path);
   try {
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
-    // A multi-row insert keeps the pages it changes in a statement journal, to undo itself alone;
-    // past 64 KiB that journal spills to a temporary file, one pwrite per page. In memory, group
-    // commits of many devices' samples cost about half as much (docs/architecture.md).
-    db.pragma('temp_store = MEMORY');
+    configure(db);
     migrate(db);
     return db;
   } catch (error) {
     db.close();
     throw error;
   }
+}
+
+/** A second connection to a database `openDatabase` opened (the ingest thread's). */
+export function openConnection(path: string): Db {
+  const db = new Database(path, { fileMustExist: true });
+  try {
+    configure(db);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+function configure(db: Db): void {
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  // A multi-row insert keeps the pages it changes in a statement journal, to undo itself alone;
+  // past 64 KiB that journal spills to a temporary file, one pwrite per page. In memory, group
+  // commits of many devices' samples cost about half as much (docs/architecture.md).
+  db.pragma('temp_store = MEMORY');
+}
+
+/**
+ * A write transaction: BEGIN IMMEDIATE takes the write lock first (waiting up to `busy_timeout`).
+ * Another connection writes to the same file (the ingest thread), and a transaction that read
+ * before writing could not then write once that connection had committed (SQLITE_BUSY_SNAPSHOT).
+ */
+export function writeTransaction<F extends Parameters<Db['transaction']>[0]>(
+  db: Db,
+  fn: F,
+): Database.Transaction<F>['immediate'] {
+  const transaction = db.transaction(fn);
+  return transaction.immediate.bind(transaction);
 }

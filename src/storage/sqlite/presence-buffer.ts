@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { writeTransaction } from './open-database.js';
 
 /** One contact of a device: µs time, and the address and connection state it had then, if known. */
 export interface Contact {
@@ -64,7 +65,7 @@ export function createPresenceBuffer(db: Database.Database): PresenceBuffer {
       online = coalesce(@online, online)
     WHERE identity = @identity`);
   const params = { identity: '', at: 0, ip: null as string | null, online: null as number | null };
-  const write = db.transaction(() => {
+  const write = writeTransaction(db, () => {
     for (const [identity, contact] of pending) {
       params.identity = identity;
       params.at = contact.at;

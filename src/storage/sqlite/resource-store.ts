@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { alreadyExists } from '../../core/errors.js';
 import type { ResourceRevision, ResourceStore } from '../../core/ports.js';
 import type { ResourceDefinition } from '../../core/schemas/resource.js';
+import { writeTransaction } from './open-database.js';
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null) {
@@ -29,7 +30,8 @@ export function createSqliteResourceStore(db: Database.Database): ResourceStore 
     db.prepare(`INSERT OR IGNORE INTO identity_state (identity_id, resource, set_value, timestamp)
     SELECT id, @resource, @set, @timestamp FROM identities`);
 
-  const add = db.transaction(
+  const add = writeTransaction(
+    db,
     (alias: string, definition: ResourceDefinition, initial?: { set?: unknown; timestamp: number }) => {
       try {
         insert.run(alias, JSON.stringify(definition));
@@ -42,7 +44,8 @@ export function createSqliteResourceStore(db: Database.Database): ResourceStore 
         initialize.run({ resource: alias, set: JSON.stringify(initial.set), timestamp: initial.timestamp });
     },
   );
-  const update = db.transaction(
+  const update = writeTransaction(
+    db,
     (alias: string, revise: (current: ResourceDefinition) => ResourceRevision) => {
       const row = select.get(alias);
       if (!row) return false;
@@ -56,7 +59,7 @@ export function createSqliteResourceStore(db: Database.Database): ResourceStore 
       return true;
     },
   );
-  const remove = db.transaction((alias: string) => {
+  const remove = writeTransaction(db, (alias: string) => {
     if (db.prepare('DELETE FROM resources WHERE alias = ?').run(alias).changes === 0) return false;
     db.prepare('DELETE FROM identity_state WHERE resource = ?').run(alias);
     return true;

@@ -6,6 +6,7 @@ import type {
   RestoreStore,
   RestoreTaskRecord,
 } from '../../core/restore-ports.js';
+import { writeTransaction } from './open-database.js';
 import { createRestoredDataWriter } from './restored-data.js';
 
 interface TaskRow {
@@ -65,7 +66,8 @@ export function createSqliteRestoreStore(db: Database.Database): RestoreStore {
     return found;
   }
 
-  const create = db.transaction(
+  const create = writeTransaction(
+    db,
     (taskId: string, config: string, at: number, files: { name: string; source: string }[]) => {
       const taskSeq = Number(
         db
@@ -81,7 +83,7 @@ export function createSqliteRestoreStore(db: Database.Database): RestoreStore {
     },
   );
 
-  const next = db.transaction((): RestoreJob | undefined => {
+  const next = writeTransaction(db, (): RestoreJob | undefined => {
     const row = db
       .prepare<
         [],
@@ -107,7 +109,8 @@ export function createSqliteRestoreStore(db: Database.Database): RestoreStore {
     };
   });
 
-  const write = db.transaction(
+  const write = writeTransaction(
+    db,
     (job: RestoreJob, rows: Parameters<typeof data.write>[0], until: number, read: number) => {
       const taskSeq = seq(job.taskId);
       const result = data.write(rows, until);
@@ -117,7 +120,7 @@ export function createSqliteRestoreStore(db: Database.Database): RestoreStore {
     },
   );
 
-  const finish = db.transaction((job: RestoreJob, failure: string | undefined, at: number) => {
+  const finish = writeTransaction(db, (job: RestoreJob, failure: string | undefined, at: number) => {
     const taskSeq = seq(job.taskId);
     db.prepare(
       'UPDATE restore_files SET status = ?, message = ?, finished_at = ? WHERE task_seq = ? AND position = ?',
@@ -131,7 +134,7 @@ export function createSqliteRestoreStore(db: Database.Database): RestoreStore {
     ).run(at, taskSeq);
   });
 
-  const retry = db.transaction((taskSeq: number) => {
+  const retry = writeTransaction(db, (taskSeq: number) => {
     const { changes } = db
       .prepare(
         "UPDATE restore_files SET status = 'pending', message = NULL, finished_at = NULL WHERE task_seq = ? AND status = 'failed'",
@@ -144,7 +147,7 @@ export function createSqliteRestoreStore(db: Database.Database): RestoreStore {
     return changes;
   });
 
-  const expire = db.transaction((now: number) => data.expire(now));
+  const expire = writeTransaction(db, (now: number) => data.expire(now));
 
   return {
     async create({ taskId, config, createdAt, files }) {
@@ -198,7 +201,7 @@ export function createSqliteRestoreStore(db: Database.Database): RestoreStore {
     next: async () => next(),
     async opened(job, rows) {
       const taskSeq = seq(job.taskId);
-      db.transaction(() => {
+      writeTransaction(db, () => {
         db.prepare(
           'UPDATE restore_files SET rows = ?, read = 0, samples = 0, skipped = 0, message = NULL WHERE task_seq = ? AND position = ?',
         ).run(rows, taskSeq, job.position);

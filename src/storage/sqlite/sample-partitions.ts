@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { writeTransaction } from './open-database.js';
 
 /** A partition of samples: one retention class (months kept) and one UTC month. */
 export interface Partition {
@@ -122,7 +123,7 @@ export function upgradeLegacyPartitions(db: Database.Database): void {
       Date.UTC(Math.floor(row.month / 100), (row.month % 100) - 1, 2) * 1000,
     );
     if (row.table_name === partition.table && exists.get(partition.rollups)) continue;
-    db.transaction(() => {
+    writeTransaction(db, () => {
       if (row.table_name !== partition.table) {
         db.exec(`ALTER TABLE ${row.table_name} RENAME TO ${partition.table}`);
         db.prepare(

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { SettingsStore } from '../../core/ports.js';
 import type { GatewaySettings } from '../../core/schemas/settings.js';
+import { writeTransaction } from './open-database.js';
 
 export function createSqliteSettingsStore(db: Database.Database): SettingsStore {
   const select = db.prepare<[], { document: string }>('SELECT document FROM settings WHERE id = 1');
@@ -11,7 +12,7 @@ export function createSqliteSettingsStore(db: Database.Database): SettingsStore 
     const row = select.get();
     return row && (JSON.parse(row.document) as GatewaySettings);
   };
-  const update = db.transaction((revise: (current: GatewaySettings | undefined) => GatewaySettings) => {
+  const update = writeTransaction(db, (revise: (current: GatewaySettings | undefined) => GatewaySettings) => {
     const settings = revise(read());
     upsert.run(JSON.stringify(settings));
     return settings;

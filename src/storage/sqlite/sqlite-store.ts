@@ -15,16 +15,30 @@ import { createSqliteSettingsStore } from './settings-store.js';
 import { createSqliteTimeSeriesStore } from './time-series-store.js';
 import { createSqliteWebhookStore } from './webhook-store.js';
 
+export interface SqliteStoreOptions {
+  /**
+   * Commit device data on the ingest thread (ingest-thread.ts); on by default for a file, never
+   * for ':memory:' (a second connection could not see it).
+   */
+  ingestThread?: boolean;
+  /** Told when the ingest thread failed and device data went back to the calling thread. */
+  onIngestThreadFailure?: (error: Error) => void;
+}
+
 /** The embedded default backend: one SQLite file (or ':memory:' for tests). */
-export function createSqliteStore(path: string): Store {
+export function createSqliteStore(path: string, options: SqliteStoreOptions = {}): Store {
   const db = openDatabase(path);
   // A single process owns the file, so nobody is connected when it starts.
   db.prepare('UPDATE identities SET online = 0 WHERE online = 1').run();
   upgradeLegacyPartitions(db);
   const groupCommit = createGroupCommit(db);
   const presence = createPresenceBuffer(db);
-  const ingest = createSqliteIngestStore(db, presence);
+  // Before the ingest thread: its connection checkpoints as this one does.
   const checkpointer = startCheckpointer(db);
+  const ingest = createSqliteIngestStore(db, presence, {
+    thread: (options.ingestThread ?? true) && !db.memory && db.name !== '',
+    onThreadFailure: options.onIngestThreadFailure,
+  });
   const ingestHooks = { settle: () => ingest.settle(), partitionsDropped: () => ingest.partitionsDropped() };
   return {
     identities: createSqliteIdentityStore(db, groupCommit, presence),
@@ -40,7 +54,7 @@ export function createSqliteStore(path: string): Store {
     async close() {
       if (db.open) {
         groupCommit.flush();
-        ingest.flush();
+        await ingest.close();
       }
       presence.close();
       await checkpointer?.stop();

@@ -6,6 +6,13 @@ import type { Sample } from '../../core/device-ports.js';
 import { newIdentity } from '../contract-fixtures.js';
 import { createSqliteStore } from './sqlite-store.js';
 
+/** For tests on a file: a store whose ingest thread fails makes the test run fail, not fall back quietly. */
+export const strictIngestThread = {
+  onIngestThreadFailure(error: Error): never {
+    throw error;
+  },
+};
+
 /**
  * For the ingest tests: a store on a file (fresh unless given) with the numeric resource `temp`
  * (12 months) and `identities`, adding whichever is missing, so a test can reopen the same file;
@@ -15,7 +22,7 @@ export async function openIngestStore(
   identities: string[],
   file = join(mkdtempSync(join(tmpdir(), 'fleetgate-ingest-')), 'db'),
 ) {
-  const store = createSqliteStore(file);
+  const store = createSqliteStore(file, strictIngestThread);
   if (!(await store.resources.get('temp')))
     await store.resources.add('temp', { format: 'number', sync: true, settable: false, retention: '12' });
   for (const identity of identities)

@@ -9,6 +9,7 @@ import type {
   SignalRecord,
   TimeSeriesStore,
 } from '../../core/time-series-ports.js';
+import { writeTransaction } from './open-database.js';
 import { NUMERIC, ROLLUP_WIDTHS } from './sample-partitions.js';
 import { StatementCache } from './statement-cache.js';
 
@@ -165,7 +166,7 @@ export function createSqliteTimeSeriesStore(
     return { rows: rows.map(toRecord), total };
   }
 
-  const drop = db.transaction((retention: number, month: number) => {
+  const drop = writeTransaction(db, (retention: number, month: number) => {
     const row = db
       .prepare<[number, number], PartitionRow>(
         'SELECT * FROM sample_partitions WHERE retention = ? AND month = ?',

@@ -1,0 +1,76 @@
+import { renameSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { createSqliteIngestStore } from './ingest-store.js';
+import { openDatabase } from './open-database.js';
+import { NOV_2026, openIngestStore, temperatureSamples } from './test-ingest.js';
+
+const write = (identity: string, timestamp: number, value: number) => ({
+  identity,
+  samples: temperatureSamples([[timestamp, value]]),
+  state: [{ resource: 'temp', set: value, reported: value, timestamp }],
+  seen: { at: timestamp, ip: '10.0.0.1' },
+});
+
+const devices = Array.from({ length: 20 }, (_, n) => `dev-${n}`);
+const burst = (store: Awaited<ReturnType<typeof openIngestStore>>['store'], from: number, count: number) =>
+  Array.from({ length: count }, (_, i) =>
+    store.ingest.write(write(devices[i % devices.length]!, NOV_2026 + from + i, from + i)),
+  );
+
+describe('the ingest thread', () => {
+  it('answers writes still queued or in flight when the store closes, each stored', async () => {
+    const { store, read } = await openIngestStore(devices);
+    const inFlight = burst(store, 0, 500);
+    // A turn later the first burst is on the thread; the second one is only queued.
+    await new Promise((resolve) => setImmediate(resolve));
+    const queued = burst(store, 500, 500);
+    await store.close();
+    expect(await Promise.all([...inFlight, ...queued])).toEqual(Array.from({ length: 1000 }, () => true));
+    expect(read('SELECT count(*) AS n, sum(value) AS total FROM samples_r12_202611')).toEqual([
+      { n: 1000, total: (999 * 1000) / 2 },
+    ]);
+  });
+
+  it('lets read-then-write transactions of the calling thread run while device data streams in', async () => {
+    // Many identities, so that each bulk update reads for a while before its first write.
+    const fleet = [...devices, ...Array.from({ length: 1500 }, (_, n) => `idle-${n}`)];
+    const { store, read } = await openIngestStore(fleet);
+    let streaming = true;
+    let rounds = 0;
+    const stream = (async () => {
+      for (; streaming; rounds++) await Promise.all(burst(store, rounds * 200, 200));
+    })();
+    // Each bulk update selects the identities, then writes their tags: had it begun with a read,
+    // a commit of the ingest thread in between would make its write fail (SQLITE_BUSY_SNAPSHOT).
+    for (let k = 0; k < 30; k++) {
+      const change = { addTags: [{ name: 'round', value: String(k) }], removeTags: [], state: [] };
+      expect(await store.identities.updateMatching({ now: NOV_2026 }, change)).toBe(fleet.length);
+      // Time for the thread's answers and the stream's next writes.
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    streaming = false;
+    await stream;
+    await store.close();
+    expect(rounds).toBeGreaterThan(0);
+    expect(read('SELECT count(*) AS n FROM samples_r12_202611')).toEqual([{ n: rounds * 200 }]);
+  });
+
+  it('commits on the calling thread when the ingest thread fails, and says so', async () => {
+    const { store, file } = await openIngestStore(['a']);
+    await store.close();
+    const db = openDatabase(file);
+    // The thread opens the file by name, which no longer leads to it; this connection still does.
+    renameSync(file, `${file}.moved`);
+    let reportFailure!: (error: Error) => void;
+    const failure = new Promise<Error>((resolve) => (reportFailure = resolve));
+    const ingest = createSqliteIngestStore(db, undefined, {
+      thread: true,
+      onThreadFailure: (error) => reportFailure(error),
+    });
+    expect((await failure).message).toMatch(/unable to open/i);
+    expect(await ingest.write(write('a', NOV_2026, 7))).toBe(true);
+    await ingest.close();
+    expect(db.prepare('SELECT value FROM samples_r12_202611').pluck().all()).toEqual([7]);
+    db.close();
+  });
+});
