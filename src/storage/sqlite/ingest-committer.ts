@@ -99,21 +99,27 @@ export function createIngestCommitter(db: Database.Database): IngestCommitter {
     staging.rolledBack();
   }
 
-  function commit(writes: CommitWrite[]): boolean[] {
-    let outcomes: boolean[];
+  /**
+   * Runs a transaction, and once more with nothing cached if it was rolled back: another
+   * connection may have dropped or sealed a partition this writer knew. A second failure is the
+   * transaction's own (staged samples then stay staged).
+   */
+  function withRetry<T>(run: () => T): T {
     try {
-      outcomes = transaction(writes);
+      return run();
     } catch {
-      // Once more with nothing cached: another connection may have dropped or sealed a partition
-      // this writer knew. A second failure is the batch's own.
       rolledBack();
       try {
-        outcomes = transaction(writes);
+        return run();
       } catch (error) {
         rolledBack();
         throw error;
       }
     }
+  }
+
+  function commit(writes: CommitWrite[]): boolean[] {
+    const outcomes = withRetry(() => transaction(writes));
     if (staging.pending > 0) scheduleMove(MOVE_AFTER_MS);
     return outcomes;
   }
@@ -122,16 +128,7 @@ export function createIngestCommitter(db: Database.Database): IngestCommitter {
     staging.moveInto(series, MOVE_BATCH);
     series.write();
   });
-
-  function moveOnce(): void {
-    try {
-      moveBatch();
-    } catch (error) {
-      // Rolled back: the samples stay staged.
-      rolledBack();
-      throw error;
-    }
-  }
+  const moveOnce = () => withRetry(moveBatch);
 
   /** The mover: a batch per turn of the event loop, so that devices are answered in between. */
   function move(): void {

@@ -47,7 +47,8 @@ export function createSqliteIngestStore(
   const waiting: ((value: never) => void)[] = [];
   let scheduled = false;
   let committing = false;
-  let idle: (() => void)[] = [];
+  /** Who waits for the last commit to be answered (close). */
+  const idle: (() => void)[] = [];
 
   function answer(writes: DeviceWrite[], answers: ((value: never) => void)[], outcome: CommitOutcome): void {
     for (let k = 0; k < writes.length; k++) {
@@ -105,7 +106,6 @@ export function createSqliteIngestStore(
         answer(writes, answers, path.commitNow(writes));
       }
       path.close();
-      idle = [];
     },
   };
 }

@@ -1,4 +1,5 @@
 import { renameSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { createSqliteIngestStore } from './ingest-store.js';
 import { openDatabase } from './open-database.js';
@@ -53,6 +54,20 @@ describe('the ingest thread', () => {
     await store.close();
     expect(rounds).toBeGreaterThan(0);
     expect(read('SELECT count(*) AS n FROM samples_r12_202611')).toEqual([{ n: rounds * 200 }]);
+  });
+
+  it('writes into a partition dropped behind its back by creating it anew', async () => {
+    const { store, file, read } = await openIngestStore(['a']);
+    expect(await store.ingest.write(write('a', NOV_2026, 1))).toBe(true);
+    // A lone sample is staged: reading the partitions has the thread move it, creating its partition.
+    expect(await store.series.partitions()).toHaveLength(1);
+    // Another connection drops the partition the thread has just written to, without telling it.
+    const other = new Database(file);
+    other.exec('DROP TABLE samples_r12_202611; DROP TABLE rollups_r12_202611; DELETE FROM sample_partitions');
+    other.close();
+    expect(await store.ingest.write(write('a', NOV_2026 + 1, 2))).toBe(true);
+    await store.close();
+    expect(read('SELECT value FROM samples_r12_202611')).toEqual([{ value: 2 }]);
   });
 
   it('commits on the calling thread when the ingest thread fails, and says so', async () => {
