@@ -21,7 +21,29 @@ import { Worker } from 'node:worker_threads';
  * worker be gone or fall behind.
  */
 export interface Checkpointer {
+  /**
+   * Hands the rewinds to the connection that writes most (the ingest thread's), which runs them
+   * between its commits: from this one they would rarely find the write lock free.
+   */
+  rewindWith(rewind: () => void): void;
   stop(): Promise<void>;
+}
+
+/**
+ * Rewinds a long WAL with a RESTART checkpoint, never waiting: if another connection is writing
+ * or reading an older snapshot, the worker asks again soon.
+ */
+export function rewindWal(db: Database.Database): void {
+  if (!db.open || db.inTransaction) return;
+  const busyTimeout = db.pragma('busy_timeout', { simple: true }) as number;
+  db.pragma('busy_timeout = 0');
+  try {
+    db.pragma('wal_checkpoint(RESTART)');
+  } catch {
+    // SQLITE_BUSY: the worker will ask again.
+  } finally {
+    db.pragma(`busy_timeout = ${busyTimeout}`);
+  }
 }
 
 const WORKER_INTERVAL_MS = 250;
@@ -86,20 +108,8 @@ export function startCheckpointer(db: Database.Database): Checkpointer | undefin
   });
   worker.unref();
   db.pragma(`wal_autocheckpoint = ${SAFETY_AUTOCHECKPOINT}`);
-  const busyTimeout = db.pragma('busy_timeout', { simple: true }) as number;
-
-  worker.on('message', () => {
-    if (!db.open || db.inTransaction) return;
-    // Never wait here: if the worker is mid-checkpoint, it asks again soon.
-    db.pragma('busy_timeout = 0');
-    try {
-      db.pragma('wal_checkpoint(RESTART)');
-    } catch {
-      // SQLITE_BUSY: the worker will ask again.
-    } finally {
-      db.pragma(`busy_timeout = ${busyTimeout}`);
-    }
-  });
+  let rewind = () => rewindWal(db);
+  worker.on('message', () => rewind());
 
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   worker.once('error', () => {
@@ -107,6 +117,9 @@ export function startCheckpointer(db: Database.Database): Checkpointer | undefin
     if (db.open) db.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT}`);
   });
   return {
+    rewindWith(other) {
+      rewind = other;
+    },
     async stop() {
       worker.ref();
       worker.postMessage('stop');

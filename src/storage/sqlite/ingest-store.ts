@@ -12,6 +12,8 @@ export interface SqliteIngestStore extends IngestStore {
   settle(): void;
   /** Partitions were dropped: statements and partitions known to the writer are stale. */
   partitionsDropped(): void;
+  /** Rewinds a long WAL from the connection that commits device data (checkpointer.ts). */
+  rewind(): void;
   /** Answers what is in flight, commits what is queued and moves what is staged (before closing the database). */
   close(): Promise<void>;
 }
@@ -97,6 +99,7 @@ export function createSqliteIngestStore(
         waiting.push(resolve, reject);
       });
     },
+    rewind: () => path.rewind(),
     settle: () => path.settle(),
     partitionsDropped: () => path.partitionsDropped(),
     async close() {

@@ -2,11 +2,13 @@ import type Database from 'better-sqlite3';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { rewindWal } from './checkpointer.js';
 import { createIngestCommitter, type CommitWrite } from './ingest-committer.js';
 import { createBatchEncoder, type WireBatch } from './ingest-wire.js';
 
 export type IngestRequest =
   | { kind: 'commit'; batch: WireBatch; sync?: true }
+  | { kind: 'rewind'; sync?: undefined }
   | { kind: 'settle' | 'partitionsDropped' | 'close'; sync: true };
 
 export interface IngestReply {
@@ -25,6 +27,8 @@ export interface CommitPath {
   commitNow(writes: CommitWrite[]): CommitOutcome;
   settle(): void;
   partitionsDropped(): void;
+  /** Rewinds the WAL from the connection that commits device data, between two commits. */
+  rewind(): void;
   /** Moves what is staged and lets go of the connection; commits in flight are answered first. */
   close(): void;
 }
@@ -47,6 +51,7 @@ export function localCommits(db: Database.Database): CommitPath {
     commitNow,
     settle: () => committer.settle(),
     partitionsDropped: () => committer.partitionsDropped(),
+    rewind: () => rewindWal(db),
     close: () => committer.close(),
   };
 }
@@ -144,6 +149,9 @@ export function startIngestThread(db: Database.Database, onFailure: (error: Erro
       } catch (error) {
         return error as Error;
       }
+    },
+    rewind() {
+      if (!failed) worker.postMessage({ kind: 'rewind' } satisfies IngestRequest);
     },
     settle: () => void call({ kind: 'settle', sync: true }),
     partitionsDropped: () => void call({ kind: 'partitionsDropped', sync: true }),

@@ -1,4 +1,5 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { rewindWal } from './checkpointer.js';
 import { createIngestCommitter } from './ingest-committer.js';
 import type { IngestReply, IngestRequest } from './ingest-thread.js';
 import { decodeBatch } from './ingest-wire.js';
@@ -40,6 +41,10 @@ function handle(request: IngestRequest): IngestReply {
       case 'partitionsDropped':
         committer.partitionsDropped();
         return {};
+      case 'rewind':
+        // Between two commits: the moment this connection does not hold the write lock.
+        rewindWal(db);
+        return {};
       case 'close':
         committer.close();
         db.close();
@@ -53,6 +58,8 @@ function handle(request: IngestRequest): IngestReply {
 
 port.on('message', (request: IngestRequest) => {
   const reply = handle(request);
+  // Nobody waits for a rewind; the answers to commits are matched to them in order.
+  if (request.kind === 'rewind') return;
   if (!request.sync) return port.postMessage(reply);
   replies.postMessage(reply);
   Atomics.store(signal, 0, 1);

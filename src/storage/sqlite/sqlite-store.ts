@@ -39,6 +39,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     thread: (options.ingestThread ?? true) && !db.memory && db.name !== '',
     onThreadFailure: options.onIngestThreadFailure,
   });
+  checkpointer?.rewindWith(() => ingest.rewind());
   const ingestHooks = { settle: () => ingest.settle(), partitionsDropped: () => ingest.partitionsDropped() };
   return {
     identities: createSqliteIdentityStore(db, groupCommit, presence),
