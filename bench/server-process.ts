@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export interface ServerProcess {
@@ -71,6 +72,13 @@ export async function startServer(options: ServerOptions): Promise<ServerProcess
     cwd: options.cwd,
   });
   track(child);
+  // BENCH_SERVER_OUTPUT_DIR keeps what each server writes (e.g. its --trace-gc lines) in a file.
+  const outputDir = process.env.BENCH_SERVER_OUTPUT_DIR;
+  if (outputDir) {
+    const file = createWriteStream(join(outputDir, `${options.name.replace(/\W+/g, '-')}-${child.pid}.log`));
+    child.stdout.pipe(file);
+    child.stderr.pipe(file);
+  }
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const exitedPromise = new Promise<void>((resolve) => child.once('exit', () => resolve()));

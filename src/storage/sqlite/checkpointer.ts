@@ -46,11 +46,17 @@ export function rewindWal(db: Database.Database): void {
   }
 }
 
-const WORKER_INTERVAL_MS = 250;
-/** WAL pages (4 KiB each) after which the log is rewound: 32 MiB. */
-const RESTART_PAGES = 8192;
-/** The rewind waits for a checkpoint round that began with at most this many new pages. */
-const RESTART_BACKLOG = 256;
+export interface CheckpointTuning {
+  /** How often the worker checkpoints (ms). */
+  intervalMs: number;
+  /** WAL pages (4 KiB each) after which the log is rewound. */
+  restartPages: number;
+  /** The rewind waits for a checkpoint round that began with at most this many new pages. */
+  restartBacklog: number;
+}
+
+/** A rewind once the WAL holds 32 MiB. */
+const TUNING: CheckpointTuning = { intervalMs: 250, restartPages: 8192, restartBacklog: 256 };
 /** Pages after which the main connection checkpoints by itself: 128 MiB of WAL. */
 const SAFETY_AUTOCHECKPOINT = 32_768;
 const DEFAULT_AUTOCHECKPOINT = 1000;
@@ -91,7 +97,10 @@ parentPort.on('message', () => {
 `;
 
 /** Starts background checkpointing for an on-disk WAL database; undefined for in-memory ones. */
-export function startCheckpointer(db: Database.Database): Checkpointer | undefined {
+export function startCheckpointer(
+  db: Database.Database,
+  tuning: Partial<CheckpointTuning> = {},
+): Checkpointer | undefined {
   if (db.memory || db.name === '' || db.pragma('journal_mode', { simple: true }) !== 'wal') return undefined;
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
@@ -99,9 +108,8 @@ export function startCheckpointer(db: Database.Database): Checkpointer | undefin
       driver: createRequire(import.meta.url).resolve('better-sqlite3'),
       path: db.name,
       synchronous: 'NORMAL',
-      intervalMs: WORKER_INTERVAL_MS,
-      restartPages: RESTART_PAGES,
-      restartBacklog: RESTART_BACKLOG,
+      ...TUNING,
+      ...tuning,
     },
     // It allocates next to nothing: a small heap, whatever sizes the gateway thread's has.
     resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 32 },

@@ -1,9 +1,9 @@
-import { renameSync } from 'node:fs';
+import { renameSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { createSqliteIngestStore } from './ingest-store.js';
 import { openDatabase } from './open-database.js';
-import { NOV_2026, openIngestStore, temperatureSamples } from './test-ingest.js';
+import { NOV_2026, openIngestStore, strictIngestThread, temperatureSamples } from './test-ingest.js';
 
 const write = (identity: string, timestamp: number, value: number) => ({
   identity,
@@ -68,6 +68,36 @@ describe('the ingest thread', () => {
     expect(await store.ingest.write(write('a', NOV_2026 + 1, 2))).toBe(true);
     await store.close();
     expect(read('SELECT value FROM samples_r12_202611')).toEqual([{ value: 2 }]);
+  });
+
+  it('rewinds the WAL between its commits when asked, so that the next commit reuses the file', async () => {
+    const { store, file } = await openIngestStore(devices);
+    await store.close();
+    const db = openDatabase(file);
+    // No checkpoints of SQLite's own (the checkpointer's safety mark), so only a rewind resets the WAL.
+    db.pragma('wal_autocheckpoint = 100000');
+    const ingest = createSqliteIngestStore(db, undefined, {
+      thread: true,
+      onThreadFailure: (error) => strictIngestThread.onIngestThreadFailure(error),
+    });
+    const walBytes = () => statSync(`${file}-wal`).size;
+    const batch = async (from: number) => {
+      const writes = Array.from({ length: 400 }, (_, i) =>
+        ingest.write(write(devices[i % devices.length]!, NOV_2026 + from + i, i)),
+      );
+      expect(await Promise.all(writes)).not.toContain(false);
+    };
+    for (let k = 0; k < 5; k++) await batch(k * 400);
+    const grown = walBytes();
+    await batch(2000);
+    // Without a rewind each commit appends to the WAL.
+    expect(walBytes()).toBeGreaterThan(grown);
+    const long = walBytes();
+    ingest.rewind();
+    await batch(2400);
+    expect(walBytes()).toBe(long);
+    await ingest.close();
+    db.close();
   });
 
   it('commits on the calling thread when the ingest thread fails, and says so', async () => {
