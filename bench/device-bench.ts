@@ -4,7 +4,7 @@
  * bench/README.md describes each part and the method. Environment:
  *   BENCH_ONLY=mqtt,idle,http    parts to run (all by default)
  *   BENCH_WARMUP_S=2 BENCH_DURATION_S=10   timed parts: warm-up, then measured window
- *   BENCH_ROUNDS=3               timed parts: measure every server this many times, in turn
+ *   BENCH_ROUNDS=3               measure every server this many times, in turn (idle: afresh each round)
  *   BENCH_GENERATORS=2           load generator processes
  *   BENCH_MQTT_DEVICES=50 BENCH_MQTT_IN_FLIGHT=32
  *   BENCH_IDLE_CONNECTIONS=20000 BENCH_IDLE_CONCURRENCY=100
