@@ -1,17 +1,14 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startCheckpointer, type Checkpointer } from './checkpointer.js';
+import { describe, expect, it } from 'vitest';
+import { startCheckpointer } from './checkpointer.js';
 import { openDatabase } from './open-database.js';
 
 describe('the checkpointer', () => {
-  let checkpointer: Checkpointer | undefined;
-  afterEach(() => checkpointer?.stop());
-
   it('hands the rewind of a long WAL to the function it was given', async () => {
     const db = openDatabase(join(mkdtempSync(join(tmpdir(), 'fleetgate-checkpointer-')), 'db'));
-    checkpointer = startCheckpointer(db, { intervalMs: 10, restartPages: 16, restartBacklog: 4 });
+    const checkpointer = startCheckpointer(db, { intervalMs: 10, restartPages: 16, restartBacklog: 4 });
     const asked = new Promise<void>((resolve) => checkpointer?.rewindWith(resolve));
     db.exec('CREATE TABLE filler (data BLOB)');
     // About 64 pages of WAL, past the 16 after which the log is to be rewound.
@@ -19,7 +16,6 @@ describe('the checkpointer', () => {
     for (let k = 0; k < 64; k++) insert.run();
     await asked;
     await checkpointer?.stop();
-    checkpointer = undefined;
     db.close();
   });
 
