@@ -11,6 +11,7 @@ import { normalizeIp } from '../core/provisioning-rules.js';
 import type { SignalSubscriptions } from '../core/signal-subscriptions.js';
 import { MalformedBatch, parseBatch, parseDeviceTopic } from './device-topics.js';
 import { Session } from './mqtt-session.js';
+import { createMqttPersistence } from './offline-queues.js';
 import { createSignalSessions } from './signal-sessions.js';
 import { skipRoutingNobodyReceives } from './skip-routing.js';
 
@@ -121,6 +122,7 @@ export async function createMqttBroker({
   }
 
   const broker = await Aedes.createBroker({
+    persistence: createMqttPersistence(),
     // A stalled device must not hold deliveries to it for long.
     drainTimeout: drainTimeoutMs,
     // A socket that never sends CONNECT (a scanner, a stalled client) holds a slot until then.
