@@ -219,6 +219,37 @@ describe('the device metrics recorder', () => {
     expect(memory.appended).toHaveLength(1);
   });
 
+  it('answers a query with what a timer flush is still writing', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const appended: MetricRollup[] = [];
+    let held = true;
+    const store: DeviceMetricsStore = {
+      async append(rollups) {
+        if (held) await gate;
+        appended.push(...rollups);
+      },
+      async query(query) {
+        const sum = appended.filter((r) => r.metric === query.metric).reduce((total, r) => total + r.sum, 0);
+        return [{ time: M, value: sum, reason: null }];
+      },
+      async prune() {
+        return 0;
+      },
+    };
+    const { clock, timer, metrics } = setup({ store });
+    metrics.start();
+    metrics.recorder.recordPublish('a', 12, 1, clock.now);
+    // The timer's flush takes the publish and is held while writing it; the query's own is not.
+    const tick = timer.run();
+    held = false;
+    const answer = metrics.query({ metric_name: 'publish_count', aggregate_fn: 'sum' });
+    await new Promise((resolve) => setImmediate(resolve));
+    release();
+    expect((await answer).map((point) => point.value)).toEqual([1]);
+    await tick;
+  });
+
   it('reports failing flushes and gauges to onError, never to the timer or to stop, and drops what failed', async () => {
     const { memory, timer, errors, metrics, record } = setup({
       connectedCount: () => {

@@ -249,6 +249,8 @@ export function createDeviceMetrics({
   return {
     recorder,
     async query(params) {
+      // A timer's flush may be writing what was recorded before it: the answer includes that too.
+      await Promise.allSettled([...writes]);
       await flush();
       return queryDeviceMetrics(store, params, clock.nowMicros());
     },
