@@ -19,13 +19,13 @@ const emptyQueue = () =>
 /**
  * After every CONNACK aedes drains the client's offline queue from `outgoingStream`, and the
  * memory persistence answers with `Readable.from` of a copy of the queue, even an empty one. Under
- * a connect storm that stream was the largest single cost of a connection: answering with a plain empty stream for clients that never had anything queued took
- * the gateway from ~400 to ~300 µs of CPU and from ~11 to ~8 KB of memory per connection
- * (BENCHMARKS.md). Gateway devices rarely have a queue: set values and signal samples go to
+ * a connect storm that stream was the largest single cost of a connection: answering with a plain
+ * empty stream for clients that never had anything queued took the gateway from ~400 to ~300 µs
+ * of CPU and from ~11 to ~8 KB of memory per connection (BENCHMARKS.md). Gateway devices rarely have a queue: set values and signal samples go to
  * connected clients, and only a persistent session (clean = false) queues them. Clients that ever
  * had something queued keep the persistence's own stream, so what it holds is still delivered.
  */
-function withCheapEmptyQueues<P extends OutgoingQueues>(persistence: P): P {
+function withCheapEmptyQueues(persistence: OutgoingQueues): OutgoingQueues {
   /** Client ids that may have messages queued: once queued, always read from the persistence. */
   const queued = new Set<string>();
   const enqueue = persistence.outgoingEnqueue.bind(persistence);
