@@ -11,6 +11,7 @@
  *   BENCH_HTTP_CONNECTIONS=50
  *   BENCH_MOSQUITTO=/path/to/mosquitto
  *   BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR"   profiles fleetgate
+ *   BENCH_BARE_NODE_ARGS="--trace-gc-nvp"   the same for the bare aedes and Fastify servers
  *   BENCH_SERVER_OUTPUT_DIR=DIR  keeps each server's stdout and stderr (e.g. --trace-gc) in DIR
  *   BENCH_MARKDOWN=file          where the markdown section goes (bench/.work/device-bench.md)
  */

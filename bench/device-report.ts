@@ -89,7 +89,13 @@ export async function bareTarget(root: string, script: string, listener: string)
   const server = await startServer({
     name: script,
     command: process.execPath,
-    args: ['--import', 'tsx', join(root, 'bench', script)],
+    // BENCH_BARE_NODE_ARGS: what BENCH_GATEWAY_NODE_ARGS is to fleetgate (e.g. --trace-gc-nvp).
+    args: [
+      ...(process.env.BENCH_BARE_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      '--import',
+      'tsx',
+      join(root, 'bench', script),
+    ],
     cwd: root,
     listeners: [listener],
   });

@@ -21,6 +21,11 @@ export interface ConnectionContext {
   ip: string | null;
   protocol: DeviceProtocol;
   connectionId: string;
+  /**
+   * For a connection that stays open: `DeviceConnections.mark()` taken before authenticating it.
+   * A lock, removal or credential change in between closes it as soon as it is linked.
+   */
+  closeMark?: number;
 }
 
 export type DeviceCredentials =

@@ -55,4 +55,24 @@ describe('device connections', () => {
     expect([one.closed, two.closed]).toEqual([['deleted'], ['deleted']]);
     expect(connections.watched()).toEqual(new Set(['a']));
   });
+
+  it("refuses a connection accepted before its identity's connections were closed, and only that identity's", () => {
+    const connections = new DeviceConnections();
+    const mark = connections.mark();
+    connections.closeAll('a', 'locked');
+    expect(connections.add('a', link(), mark)).toBe(false);
+    expect(connections.add('b', link(), mark)).toBe(true);
+    expect(connections.add('a', link(), connections.mark())).toBe(true);
+    expect(connections.add('a', link())).toBe(true);
+    expect(connections.count()).toBe(3);
+  });
+
+  it('refuses the connections being accepted when it forgets which identities were closed', () => {
+    const connections = new DeviceConnections();
+    const mark = connections.mark();
+    for (let i = 0; i <= 10_000; i++) connections.closeAll(`closed-${i}`, 'locked');
+    // Its memory of closed identities was cleared: it cannot tell whether `b` was among them.
+    expect(connections.add('b', link(), mark)).toBe(false);
+    expect(connections.add('b', link(), connections.mark())).toBe(true);
+  });
 });

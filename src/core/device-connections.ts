@@ -19,6 +19,9 @@ interface Waiter {
   resolve: (value: SetValue | undefined) => void;
 }
 
+/** Identities whose last closeAll is remembered; beyond, connections being accepted are refused. */
+const MAX_CLOSE_MARKS = 10_000;
+
 const waiterKey = (identity: string, alias: string) => `${identity}\u0000${alias}`;
 
 /**
@@ -30,14 +33,37 @@ export class DeviceConnections {
   private readonly links = new Map<string, DeviceLink | Set<DeviceLink>>();
   private readonly waiters = new Map<string, Set<Waiter>>();
   private total = 0;
+  /** How many times closeAll ran, and per identity the count at its last one. */
+  private closes = 0;
+  private readonly closedAt = new Map<string, number>();
+  /** closedAt forgot everything before this count (it is cleared when it grows large). */
+  private forgottenBefore = 0;
 
-  add(identity: string, link: DeviceLink): void {
+  /**
+   * Taken before a connection is authenticated, and given to `add` once it is ready: a closeAll
+   * of its identity in between (the identity was locked, removed or its credentials changed while
+   * the connection was being accepted) then refuses it, where it would otherwise stay open.
+   */
+  mark(): number {
+    return this.closes;
+  }
+
+  /** False, and nothing added, when the identity's connections were closed since `mark`. */
+  add(identity: string, link: DeviceLink, mark?: number): boolean {
+    if (mark !== undefined && (mark < this.forgottenBefore || (this.closedAt.get(identity) ?? 0) > mark))
+      return false;
     const held = this.links.get(identity);
-    if (held === link || (held instanceof Set && held.has(link))) return;
+    if (held === link || (held instanceof Set && held.has(link))) return true;
     this.total++;
     if (held === undefined) this.links.set(identity, link);
     else if (held instanceof Set) held.add(link);
     else this.links.set(identity, new Set([held, link]));
+    return true;
+  }
+
+  has(identity: string, link: DeviceLink): boolean {
+    const held = this.links.get(identity);
+    return held === link || (held instanceof Set && held.has(link));
   }
 
   /** Returns true when this was the identity's last connection. */
@@ -89,6 +115,12 @@ export class DeviceConnections {
   }
 
   closeAll(identity: string, reason: string): void {
+    // Only the connections accepted in the last moments need this; a bound keeps it small.
+    if (this.closedAt.size >= MAX_CLOSE_MARKS) {
+      this.closedAt.clear();
+      this.forgottenBefore = this.closes;
+    }
+    this.closedAt.set(identity, ++this.closes);
     for (const link of [...this.linksOf(identity)]) link.close(reason);
   }
 

@@ -58,6 +58,11 @@ export class DeviceService {
     return this.auth.authenticate(credentials, ctx);
   }
 
+  /** For `ConnectionContext.closeMark`: taken before authenticating a connection that stays open. */
+  closeMark(): number {
+    return this.deps.connections.mark();
+  }
+
   /** A TLS client certificate as credentials: CN = identity, checked against pki.client_ca when enabled. */
   async certificateCredentials(certificate: X509Certificate): Promise<DeviceCredentials> {
     const { pki } = await this.deps.settings.get();
@@ -76,7 +81,11 @@ export class DeviceService {
   /** A device's connection is open: it is online, and receives the set values it has not acknowledged. */
   async connect(device: AuthenticatedDevice, ctx: ConnectionContext, link: DeviceLink): Promise<void> {
     const { connections, identities, clock } = this.deps;
-    connections.add(device.identity, link);
+    if (!connections.add(device.identity, link, ctx.closeMark)) {
+      // Locked, removed or given new credentials while this connection was being accepted.
+      link.close('closed while connecting');
+      return;
+    }
     const at = clock.nowMicros();
     await identities.markSeen(device.identity, { at, ip: ctx.ip ?? undefined, online: true });
     this.deps.activity.record('connection', device.identity);
@@ -96,6 +105,8 @@ export class DeviceService {
 
   async disconnect(device: AuthenticatedDevice, ctx: ConnectionContext, link: DeviceLink): Promise<void> {
     const { connections, identities, clock } = this.deps;
+    // Refused by connect: it was never counted, so it raises nothing.
+    if (!connections.has(device.identity, link)) return;
     const wasLast = connections.remove(device.identity, link);
     const at = clock.nowMicros();
     this.deps.activity.record('disconnection', device.identity);

@@ -10,7 +10,7 @@ import { GatewayError, type ErrorCode } from '../core/errors.js';
 import { normalizeIp } from '../core/provisioning-rules.js';
 import type { SignalSubscriptions } from '../core/signal-subscriptions.js';
 import { MalformedBatch, parseBatch, parseDeviceTopic } from './device-topics.js';
-import { Session } from './mqtt-session.js';
+import { Session, sessionClientId } from './mqtt-session.js';
 import { createMqttPersistence } from './offline-queues.js';
 import { createSignalSessions } from './signal-sessions.js';
 import { skipRoutingNobodyReceives } from './skip-routing.js';
@@ -23,12 +23,11 @@ const CONNACK_CODE: Partial<Record<ErrorCode, number>> = {
 const SERVER_UNAVAILABLE = 3;
 /** Topic filters that can only ever match what the gateway sends a device. */
 const SUBSCRIBABLE = /^\$(resource\/(#|\+\/\+|\+\/#|[^/#+]+\/(#|\+))|provision\/(#|[^/#+]+))$/;
-/** Set values ($resource/<alias>/<µs>) and provisioning replies; devices cannot publish these. */
-const GATEWAY_TO_DEVICE = /^\$(resource\/[^/]+\/\d+|provision\/[^/]+)$/;
+/** Set values ($resource/<alias>/<µs>, "" included) and provisioning replies; devices cannot publish these. */
+const SET_VALUE = /^\$resource\/[^/]+\/\d+$/;
+const PROVISION_REPLY = /^\$provision\/[^/]+$/;
 /** CONTRACT §3 / device-protocols §2.1: 1 MiB per MQTT message. */
 const MAX_MESSAGE_BYTES = 1024 * 1024;
-
-const ignore = () => {};
 
 /** A publish the gateway refuses: its reason is counted, and the connection is closed. */
 class Refusal extends Error {
@@ -93,6 +92,7 @@ export async function createMqttBroker({
       ip: normalizeIp(socket.remoteAddress),
       protocol: socket.encrypted ? 'mqtts' : 'mqtt',
       connectionId: newConnectionId(),
+      closeMark: devices.closeMark(),
     };
   }
 
@@ -134,6 +134,7 @@ export async function createMqttBroker({
         .then(
           (device) => {
             sessions.set(client, new Session(client, ctx, device, signalSessions));
+            client.id = sessionClientId(device?.identity, client.id, ctx.connectionId);
             done(null, true);
           },
           (error: unknown) => {
@@ -147,6 +148,8 @@ export async function createMqttBroker({
     authorizePublish(client, packet, callback) {
       const session = client && sessions.get(client);
       if (!session) return callback(new Error('not connected'));
+      // The Will of a connection the gateway closed (identity locked, removed, new credentials).
+      if (session.closedByGateway) return callback(new Error('closed by the gateway'));
       // Retained messages would pile up in the broker's memory; devices have no use for them.
       packet.retain = false;
       handlePublish(session, packet).then(
@@ -176,7 +179,8 @@ export async function createMqttBroker({
       // (A device's own $provision publish is empty; the gateway's reply carries the token.)
       // Devices cannot publish to s/… (authorizePublish refuses it): these are signal messages.
       if (signalSessions?.handles(packet.topic)) return packet;
-      return GATEWAY_TO_DEVICE.test(packet.topic) && packet.payload.length > 0 ? packet : null;
+      const { topic, payload } = packet;
+      return SET_VALUE.test(topic) || (PROVISION_REPLY.test(topic) && payload.length > 0) ? packet : null;
     },
   });
   signalSessions?.attach(broker);
@@ -240,16 +244,19 @@ export async function createMqttBroker({
       );
     session.provisionUsed = true;
     const activated = await devices.activate(identity, session.ctx);
-    session.client.publish(
-      {
-        cmd: 'publish',
-        topic: `$provision/${activated.identity}`,
-        payload: Buffer.from(activated.token),
-        qos: 0,
-        retain: false,
-        dup: false,
-      },
-      ignore,
+    // The PUBACK follows once the token is written: a device that hangs up at the PUBACK has it.
+    await new Promise<void>((resolve) =>
+      session.client.publish(
+        {
+          cmd: 'publish',
+          topic: `$provision/${activated.identity}`,
+          payload: Buffer.from(activated.token),
+          qos: 0,
+          retain: false,
+          dup: false,
+        },
+        () => resolve(),
+      ),
     );
   }
 

@@ -4,6 +4,21 @@ import type { DeviceLink, SetValue } from '../core/device-connections.js';
 import type { SignalSessions } from './signal-sessions.js';
 
 const ignore = () => {};
+
+/**
+ * aedes keys a session (its subscriptions, its queued messages, and the takeover of a connection
+ * with the same id) on the client id alone, which the client chooses. Scoped by the authenticated
+ * identity (identities contain no `/`), a client id names a session among that identity's
+ * connections only: no other client can take over a device's connection or resume its session. A
+ * connection without credentials (it may only provision) gets an id of its own.
+ */
+export function sessionClientId(
+  identity: string | undefined,
+  clientId: string,
+  connectionId: string,
+): string {
+  return identity === undefined ? `/${connectionId}` : `${identity}/${clientId}`;
+}
 const payloadOf = (value: SetValue['value']) => Buffer.from(String(value), 'utf8');
 
 /**
@@ -17,6 +32,8 @@ export class Session implements DeviceLink {
   provisionUsed = false;
   /** Between clientReady and clientDisconnect: the core counts this connection. */
   linked = false;
+  /** Closed by the gateway (lock, removal, new credentials): its Will is not published. */
+  closedByGateway = false;
 
   constructor(
     readonly client: Client,
@@ -37,6 +54,7 @@ export class Session implements DeviceLink {
   }
 
   close(): void {
+    this.closedByGateway = true;
     this.client.close();
   }
 }

@@ -45,6 +45,20 @@ describe('set values over MQTT', () => {
     expect(state.mode!.reported).toBeUndefined();
   });
 
+  it('pushes an empty string set value, and sends it again on reconnect until reported', async () => {
+    const device = await connectReady();
+    const message = nextMessage(device);
+    await gw.device2.setIdentityState({ identity: 'thermostat', mode: '' });
+    expect(await message).toMatchObject({ payload: '' });
+    await device.endAsync();
+    await expect.poll(() => gw.devices.connectedCount()).toBe(0);
+    const again = await mqtt.connectAsync(gw.url, { username: '', password: token, reconnectPeriod: 0 });
+    clients.push(again);
+    const resent = await nextMessage(again);
+    expect(resent.topic).toMatch(/^\$resource\/mode\/\d+$/);
+    expect(resent.payload).toBe('');
+  });
+
   it('pushes set values of updateIdentities to the matched connected devices only', async () => {
     await gw.device2.addIdentity({ identity: 'other', auth: { type: 'token', key: tokenFor('otherA') } });
     await gw.device2.addIdentityTag({ identity: 'thermostat', tags: [{ name: 'site', value: 'north' }] });
