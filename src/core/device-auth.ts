@@ -188,7 +188,18 @@ export class DeviceAuth {
     this.checkProvisioningOpen(settings, ctx);
     const token = generateToken();
     const credential = hashSecret(token);
+    // An identity the gateway does not know yet provisions with the scheme the settings expect;
+    // one added beforehand (addIdentity) with its own.
+    const tokenExpected = () => {
+      const expected = settings.provisioning.auth_type;
+      if (expected !== 'token')
+        throw forbidden(
+          'wrong_auth_type',
+          `provisioning.auth_type is ${expected}: a new identity cannot take a token`,
+        );
+    };
     if (identity === '') {
+      tokenExpected();
       if (!settings.provisioning.generate_identity)
         throw invalidParameter('id', 'no identity given and provisioning.generate_identity is off');
       for (let attempt = 0; attempt < 32; attempt++) {
@@ -208,6 +219,7 @@ export class DeviceAuth {
         });
       const violation = identityFormatViolation(identity, settings.identity_format);
       if (violation) throw invalidParameter('id', violation);
+      tokenExpected();
       if (await this.tryInsert(identity, 'token', credential)) {
         this.provisioned(identity, ctx);
         return { identity, token };

@@ -34,6 +34,14 @@ function allFormats(): IdentityFormat[] {
 }
 
 describe('identityFormatViolation', () => {
+  it('refuses what no identity may be in every format: separators, wildcards, commas, control characters, over 128 characters', () => {
+    for (const format of [{ type: 'opaque' } as IdentityFormat, { type: 'base10' } as IdentityFormat]) {
+      for (const identity of ['1/2', '1+2', '1#2', '1,2', '1\u00002', '1\n2', '', '1'.repeat(129)])
+        expect(violation(identity, format), JSON.stringify(identity)).toBeDefined();
+      expect(violation('1'.repeat(128), format)).toBeUndefined();
+    }
+  });
+
   it('accepts MAC addresses written with colons, dashes or dots only in their own format', () => {
     expect(violation('00:1a:2B:3c:4d:5e', { type: 'mac:48' })).toBeUndefined();
     expect(violation('00-1a-2B-3c-4d-5e', { type: 'mac-48' })).toBeUndefined();

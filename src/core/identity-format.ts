@@ -1,7 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { IdentityString } from './schemas/common.js';
 import type { IdentityFormat } from './schemas/settings.js';
 
 const HEX = '[0-9A-Fa-f]';
+const IDENTITY_CHARACTERS = new RegExp(IdentityString.pattern!);
 
 function macBaseOctets(macBase: string | undefined): string | undefined {
   return macBase?.replace(/[:.-]/g, '').toLowerCase();
@@ -38,6 +40,10 @@ function hasPrefix(format: IdentityFormat): boolean {
 
 /** Why `identity` does not conform to `format`, or undefined when it does. */
 export function identityFormatViolation(identity: string, format: IdentityFormat): string | undefined {
+  // What every identity must be, whatever the format (the API's schemas check the same).
+  if (identity.length < IdentityString.minLength! || identity.length > IdentityString.maxLength!)
+    return `must be ${IdentityString.minLength}–${IdentityString.maxLength} characters long`;
+  if (!IDENTITY_CHARACTERS.test(identity)) return 'may not contain "/", "+", "#", "," or control characters';
   const casing = format.options?.casing ?? 'mixed';
   if (casing === 'lower' && identity !== identity.toLowerCase()) return 'must be lower case';
   if (casing === 'upper' && identity !== identity.toUpperCase()) return 'must be upper case';

@@ -111,4 +111,27 @@ describe('POST /provision/activate', () => {
     expect(reply.status).toBe(400);
     expect(reply.text).toContain('id');
   });
+
+  it('answers 400 to an identity no identity may be, whatever the format, and adds none', async () => {
+    for (const id of ['a%2Fb', 'p%2Cq', 'h%23x', 'w%2Bx', 'ctl%00x', 'x'.repeat(129)]) {
+      const reply = await activate(`id=${id}`);
+      expect(reply.status, id).toBe(400);
+    }
+    expect((await activate(`id=${'x'.repeat(128)}`)).status).toBe(200);
+    expect((await server.device2.listIdentities({})).devices).toHaveLength(1);
+  });
+
+  it('answers 403 to a new identity when provisioning expects another scheme than a token, and provisions a whitelisted token identity', async () => {
+    await server.device2.addIdentity({ identity: 'listed', auth: { type: 'token' } });
+    for (const scheme of ['password', 'certificate'] as const) {
+      await server.device2.updateGatewaySettings({ provisioning: { auth_type: scheme } });
+      const reply = await activate('id=stranger');
+      expect(reply.status).toBe(403);
+      expect(reply.text).toContain(scheme);
+    }
+    await server.device2.updateGatewaySettings({ provisioning: { generate_identity: true } });
+    expect((await activate('')).status).toBe(403);
+    expect((await activate('id=listed')).status).toBe(200);
+    expect((await server.device2.listIdentities({})).devices.map((d) => d.identity)).toEqual(['listed']);
+  });
 });
