@@ -35,7 +35,7 @@ const ingest = createSqliteIngestStore(db, presence);
 
 let t = Date.UTC(2026, 10, 26) * 1000;
 async function commit(): Promise<void> {
-  const writes: Promise<boolean>[] = [];
+  const writes: Promise<unknown>[] = [];
   for (let k = 0; k < PER_DEVICE; k++) {
     for (let d = 0; d < DEVICES; d++) {
       t += 10;

@@ -70,10 +70,14 @@ export interface DeviceIdentityStore {
   ): Promise<boolean>;
 }
 
+/**
+ * What a write did: false, with nothing written, when the identity no longer exists; true when
+ * written; `kept` names the resources of `state` whose stored state it left as it was, because
+ * that state is newer (a recorded value older than the current one).
+ */
+export type WriteResult = boolean | { kept: string[] };
+
 export interface IngestStore {
-  /**
-   * Resolves once the write is durable (writes arriving together share one commit); false, with
-   * nothing written, when the identity no longer exists.
-   */
-  write(write: DeviceWrite): Promise<boolean>;
+  /** Resolves once the write is durable (writes arriving together share one commit). */
+  write(write: DeviceWrite): Promise<WriteResult>;
 }

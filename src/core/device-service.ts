@@ -188,6 +188,10 @@ export class DeviceService {
       if (!written) throw identityNotFound(identity);
       this.deps.onCommitted?.(identity, samples);
       if (listened) {
+        // Only what became the identity's state: a recorded value older than the state is not.
+        const updated = new Set<string>();
+        for (const { resource } of state)
+          if (written === true || !written.kept.includes(resource)) updated.add(resource);
         events.publish({
           type: 'data_in',
           identity,
@@ -196,7 +200,7 @@ export class DeviceService {
           timestamp: now,
           connection_id: ctx.connectionId,
           payload,
-          updated_resources: [...new Set(state.map((w) => w.resource))],
+          updated_resources: [...updated],
         });
       }
       activity.recordPublish(identity, payloadBytes, valueCount, now);

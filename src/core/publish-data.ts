@@ -1,5 +1,5 @@
 import { toMicros, type Clock } from './clock.js';
-import type { IngestStore, Sample } from './device-ports.js';
+import type { IngestStore, Sample, WriteResult } from './device-ports.js';
 import { checkTimestamp, newestPerResource, toResourceValue } from './publish-values.js';
 import { GatewayError, identityNotFound, invalidParameter } from './errors.js';
 import type { IdentityStore, StateWrite } from './ports.js';
@@ -100,7 +100,7 @@ export class PublishData {
     const parsed = parserInputs && (await this.deps.signalParser?.parse(identity, parserInputs, definitions));
     if (parsed) samples.push(...parsed.samples);
     if (samples.length === 0) return;
-    let written = false;
+    let written: WriteResult = false;
     try {
       written = await ingest.write({
         identity,

@@ -49,6 +49,19 @@ describe('POST /onep:v1/stack/record', () => {
     });
   });
 
+  it('leaves out of updated_resources a recorded value older than the state, which it does not replace', async () => {
+    expect((await record(`alias=temp&${S - 10}=30`)).status).toBe(204);
+    expect((await record(`alias=temp&${S - 3600}=-40&alias=note&${S - 3600}=old`)).status).toBe(204);
+    expect(server.events.map((e) => (e as { updated_resources?: string[] }).updated_resources)).toEqual([
+      ['temp'],
+      ['note'],
+    ]);
+    expect(await server.device2.getIdentityState({ identity: 'dev-1' })).toMatchObject({
+      temp: { reported: 30 },
+      note: { reported: 'old' },
+    });
+  });
+
   it('answers 400 to a value before any alias, a timestamp that is not a number, or one out of range', async () => {
     for (const body of [
       `${S}=20&alias=temp`,

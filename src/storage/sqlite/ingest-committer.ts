@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { DeviceWrite } from '../../core/device-ports.js';
+import type { DeviceWrite, WriteResult } from '../../core/device-ports.js';
 import type { StateWrite } from '../../core/ports.js';
 import { writeTransaction } from './open-database.js';
 import { createPartitioner } from './sample-partitions.js';
@@ -17,8 +17,8 @@ export type CommitWrite = Omit<DeviceWrite, 'seen'> & { seen: { at: number } };
 
 /** The device-data transactions of one connection, whichever thread runs them (ingest-thread.ts). */
 export interface IngestCommitter {
-  /** One transaction for all of `writes`: per write, whether its identity exists. Throws if rolled back. */
-  commit(writes: CommitWrite[]): boolean[];
+  /** One transaction for all of `writes`: per write, what it did. Throws if rolled back. */
+  commit(writes: CommitWrite[]): WriteResult[];
   /** Moves every staged sample into its partition: reads of samples, rollups and signals call it first. */
   settle(): void;
   /** Partitions were dropped or renamed: statements and partitions known to the writer are stale. */
@@ -67,7 +67,7 @@ export function createIngestCommitter(db: Database.Database): IngestCommitter {
     // Staged samples go first, so that a later sample with the same time still replaces them.
     if (direct) while (staging.pending > 0) staging.moveInto(series, MOVE_BATCH);
     const sink = direct ? series : staging;
-    const outcomes = writes.map((write) => {
+    const outcomes: WriteResult[] = writes.map((write) => {
       const id = ids.get(write.identity);
       if (id === undefined) return false;
       const receivedAt = write.seen.at;
@@ -84,14 +84,37 @@ export function createIngestCommitter(db: Database.Database): IngestCommitter {
     });
     series.write();
     staging.write();
+    /** `<id> <resource>` of the states the stored ones kept (rare: a recorded value older than the state). */
+    let kept: Set<string> | undefined;
     for (const [id, states] of newest) {
       for (const state of states.values()) {
         const json = JSON.stringify(state.reported);
-        upsertState.run(id, state.resource, json, json, state.timestamp);
+        if (upsertState.run(id, state.resource, json, json, state.timestamp).changes === 0)
+          (kept ??= new Set()).add(`${id} ${state.resource}`);
       }
     }
+    if (kept) markKept(writes, outcomes, ids, kept);
     return outcomes;
   });
+
+  /**
+   * The writes whose state the stored state kept. Every state of a batch for one resource is at
+   * most as new as the one written, so when that one was kept, all of them were.
+   */
+  function markKept(
+    writes: CommitWrite[],
+    outcomes: WriteResult[],
+    ids: Map<string, number | undefined>,
+    kept: Set<string>,
+  ): void {
+    writes.forEach((write, k) => {
+      const id = ids.get(write.identity);
+      const aliases = write.state
+        .filter((state) => kept.has(`${id} ${state.resource}`))
+        .map((s) => s.resource);
+      if (outcomes[k] && aliases.length > 0) outcomes[k] = { kept: aliases };
+    });
+  }
 
   /** The transaction was rolled back: partitions it created are gone too. */
   function rolledBack(): void {
@@ -118,7 +141,7 @@ export function createIngestCommitter(db: Database.Database): IngestCommitter {
     }
   }
 
-  function commit(writes: CommitWrite[]): boolean[] {
+  function commit(writes: CommitWrite[]): WriteResult[] {
     const outcomes = withRetry(() => transaction(writes));
     if (staging.pending > 0) scheduleMove(MOVE_AFTER_MS);
     return outcomes;

@@ -52,14 +52,20 @@ describe('the SQLite ingest store', () => {
     expect(read('SELECT value FROM samples_r12_202612')).toEqual([{ value: 2 }]);
   });
 
-  it('keeps the newest state of a batch and never rolls the stored state back', async () => {
+  it('keeps the newest state of a batch, never rolls the stored state back, and tells which state it kept', async () => {
     const { store } = await setup();
-    await Promise.all([
+    const first = await Promise.all([
       store.ingest.write(write('a', [[NOV_2026 + 5, 5]])),
       store.ingest.write(write('a', [[NOV_2026 + 9, 9]])),
       store.ingest.write(write('a', [[NOV_2026 + 7, 7]])),
     ]);
-    await store.ingest.write(write('a', [[NOV_2026 + 1, 1]]));
+    expect(first).toEqual([true, true, true]);
+    const older = await Promise.all([
+      store.ingest.write(write('a', [[NOV_2026 + 1, 1]])),
+      store.ingest.write(write('a', [[NOV_2026 + 2, 2]])),
+      store.ingest.write(write('b', [[NOV_2026 + 1, 1]])),
+    ]);
+    expect(older).toEqual([{ kept: ['temp'] }, { kept: ['temp'] }, true]);
     expect((await store.identities.get('a'))?.state.temp).toEqual({
       set: 9,
       reported: 9,

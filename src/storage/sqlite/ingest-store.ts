@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { DeviceWrite, IngestStore } from '../../core/device-ports.js';
+import type { DeviceWrite, IngestStore, WriteResult } from '../../core/device-ports.js';
 import { createIngestCommitter } from './ingest-committer.js';
 import { localCommits, startIngestThread, type CommitOutcome, type CommitPath } from './ingest-thread.js';
 import { createPresenceBuffer, type PresenceBuffer } from './presence-buffer.js';
@@ -61,7 +61,7 @@ export function createSqliteIngestStore(
       const write = writes[k]!;
       // Contact is written behind, once per identity, not once per message.
       if (outcome[k] && write.seen.contact !== false) presence.note(write.identity, write.seen);
-      (answers[2 * k] as (written: boolean) => void)(outcome[k] ?? false);
+      (answers[2 * k] as (written: WriteResult) => void)(outcome[k] ?? false);
     }
   }
 
@@ -90,7 +90,7 @@ export function createSqliteIngestStore(
 
   return {
     write(write) {
-      return new Promise<boolean>((resolve, reject) => {
+      return new Promise<WriteResult>((resolve, reject) => {
         if (!scheduled && !committing) {
           scheduled = true;
           setImmediate(dispatch);

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { rewindWal } from './checkpointer.js';
 import { createIngestCommitter, type CommitWrite } from './ingest-committer.js';
+import type { WriteResult } from '../../core/device-ports.js';
 import { createBatchEncoder, type WireBatch } from './ingest-wire.js';
 
 export type IngestRequest =
@@ -12,12 +13,25 @@ export type IngestRequest =
   | { kind: 'settle' | 'partitionsDropped' | 'close'; sync: true };
 
 export interface IngestReply {
+  /** Per write: 0 its identity does not exist, 1 written, 2 written with `kept[k]`. */
   outcomes?: Uint8Array;
+  kept?: Record<number, string[]>;
   error?: { message: string; code?: string };
 }
 
-/** Per write, whether its identity exists; or why the batch was rolled back. */
-export type CommitOutcome = boolean[] | Error;
+/** Per write, what it did; or why the batch was rolled back. */
+export type CommitOutcome = WriteResult[] | Error;
+
+/** The reply to a commit, as it crosses to the gateway thread. */
+export function commitReply(outcomes: WriteResult[]): IngestReply {
+  const codes = new Uint8Array(outcomes.length);
+  let kept: Record<number, string[]> | undefined;
+  outcomes.forEach((outcome, k) => {
+    codes[k] = outcome === false ? 0 : outcome === true ? 1 : 2;
+    if (typeof outcome === 'object') (kept ??= {})[k] = outcome.kept;
+  });
+  return kept ? { outcomes: codes, kept } : { outcomes: codes };
+}
 
 /** Where the ingest store's transactions run: on the gateway thread or on the ingest thread. */
 export interface CommitPath {
@@ -60,7 +74,11 @@ const toError = ({ message, code }: { message: string; code?: string }) =>
   Object.assign(new Error(message), code === undefined ? {} : { code });
 
 const outcomeOf = (reply: IngestReply): CommitOutcome =>
-  reply.error ? toError(reply.error) : Array.from(reply.outcomes ?? [], Boolean);
+  reply.error
+    ? toError(reply.error)
+    : Array.from(reply.outcomes ?? [], (code, k) =>
+        code === 2 ? { kept: reply.kept?.[k] ?? [] } : code === 1,
+      );
 
 /**
  * The ingest thread: a worker with a connection of its own that runs the ingest store's

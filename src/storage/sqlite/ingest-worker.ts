@@ -1,7 +1,7 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { rewindWal } from './checkpointer.js';
 import { createIngestCommitter } from './ingest-committer.js';
-import type { IngestReply, IngestRequest } from './ingest-thread.js';
+import { commitReply, type IngestReply, type IngestRequest } from './ingest-thread.js';
 import { decodeBatch } from './ingest-wire.js';
 import { openConnection } from './open-database.js';
 
@@ -34,7 +34,7 @@ function handle(request: IngestRequest): IngestReply {
   try {
     switch (request.kind) {
       case 'commit':
-        return { outcomes: Uint8Array.from(committer.commit(decodeBatch(request.batch)), Number) };
+        return commitReply(committer.commit(decodeBatch(request.batch)));
       case 'settle':
         committer.settle();
         return {};
