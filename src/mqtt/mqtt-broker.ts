@@ -152,9 +152,14 @@ export async function createMqttBroker({
       if (session.closedByGateway) return callback(new Error('closed by the gateway'));
       // Retained messages would pile up in the broker's memory; devices have no use for them.
       packet.retain = false;
+      session.publishing++;
       handlePublish(session, packet).then(
-        () => callback(null),
+        () => {
+          session.published();
+          callback(null);
+        },
         (error: unknown) => {
+          session.published();
           const reason = error instanceof Refusal ? error.reason : undefined;
           if (reason) activity.record('connection_error', session.device?.identity ?? null, 1, reason);
           session.refused = true;
@@ -275,9 +280,13 @@ export async function createMqttBroker({
     const device = session?.device;
     if (!session?.linked || !device) return;
     session.linked = false;
-    devices.disconnect(device, session.ctx, session).catch((error: unknown) => {
-      logger.error({ err: error, identity: device.identity }, 'could not record a device disconnection');
-    });
+    // The data_in of a publish still being stored (a QoS 0 publish just before DISCONNECT, a Will)
+    // comes before the disconnect: events of one identity are in order.
+    session.afterPublishes(() =>
+      devices.disconnect(device, session.ctx, session).catch((error: unknown) => {
+        logger.error({ err: error, identity: device.identity }, 'could not record a device disconnection');
+      }),
+    );
   });
 
   // Garbage on the socket, a CONNECT that never comes, a protocol violation: aedes closes it.

@@ -34,6 +34,9 @@ export class Session implements DeviceLink {
   linked = false;
   /** Closed by the gateway (lock, removal, new credentials): its Will is not published. */
   closedByGateway = false;
+  /** Publishes of this connection being stored. */
+  publishing = 0;
+  private whenIdle: (() => void) | undefined = undefined;
 
   constructor(
     readonly client: Client,
@@ -51,6 +54,20 @@ export class Session implements DeviceLink {
       // aedes calls `ignore` once the packet is written (errors go to the client's error event).
       this.client.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, ignore);
     }
+  }
+
+  /** A publish of this connection was stored or refused (its events, if any, are out). */
+  published(): void {
+    if (--this.publishing > 0 || !this.whenIdle) return;
+    const then = this.whenIdle;
+    this.whenIdle = undefined;
+    then();
+  }
+
+  /** Runs `then` once no publish of this connection is being stored. */
+  afterPublishes(then: () => void): void {
+    if (this.publishing === 0) then();
+    else this.whenIdle = then;
   }
 
   close(): void {

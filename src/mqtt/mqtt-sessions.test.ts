@@ -170,6 +170,43 @@ describe('MQTT sessions belong to identities', () => {
     expect((await gw.device2.getIdentityState({ identity: 'locked' })).temp).toBeUndefined();
   });
 
+  it('raises the data_in of a publish sent just before DISCONNECT before the disconnect event', async () => {
+    await gw.device2.addIdentity({ identity: 'brief', auth: { type: 'token', key: tokenFor('briefA') } });
+    for (let round = 0; round < 5; round++) {
+      const socket = connectTcp(gw.port, '127.0.0.1');
+      socket.on('error', () => {});
+      sockets.push(socket);
+      const body = Buffer.concat([
+        str('MQTT'),
+        Buffer.from([4, 0xc2, 0, 0]),
+        str(''),
+        str(''),
+        str(tokenFor('briefA')),
+      ]);
+      const topic = str('$resource/temp');
+      const value = Buffer.from(String(round));
+      // CONNECT, a QoS 0 PUBLISH and DISCONNECT in one write, as mosquitto_pub sends them.
+      socket.write(
+        Buffer.concat([
+          Buffer.from([0x10, body.length]),
+          body,
+          Buffer.from([0x30, topic.length + value.length]),
+          topic,
+          value,
+          Buffer.from([0xe0, 0]),
+        ]),
+      );
+    }
+    const ofBrief = () => gw.events.filter((e) => e.identity === 'brief');
+    await expect.poll(() => ofBrief().filter((e) => e.type === 'disconnect').length).toBe(5);
+    for (const connection of new Set(ofBrief().map((e) => (e as { connection_id: string }).connection_id)))
+      expect(
+        ofBrief()
+          .filter((e) => (e as { connection_id: string }).connection_id === connection)
+          .map((e) => e.type),
+      ).toEqual(['connect', 'data_in', 'disconnect']);
+  });
+
   it('answers a provisioning publish with the token before the PUBACK', async () => {
     await gw.device2.updateGatewaySettings({ provisioning: { enabled: true, presenter_identity: true } });
     const client = await rawClient({ clientId: '', clean: true });
