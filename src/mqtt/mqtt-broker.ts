@@ -282,11 +282,11 @@ export async function createMqttBroker({
     session.linked = false;
     // The data_in of a publish still being stored (a QoS 0 publish just before DISCONNECT, a Will)
     // comes before the disconnect: events of one identity are in order.
-    session.afterPublishes(() =>
+    session.afterPublishes(() => {
       devices.disconnect(device, session.ctx, session).catch((error: unknown) => {
         logger.error({ err: error, identity: device.identity }, 'could not record a device disconnection');
-      }),
-    );
+      });
+    });
   });
 
   // Garbage on the socket, a CONNECT that never comes, a protocol violation: aedes closes it.
