@@ -67,6 +67,20 @@ describe('device connections', () => {
     expect(connections.count()).toBe(3);
   });
 
+  it("ends the long-polls of an identity whose connections are closed, and no other identity's", async () => {
+    const connections = new DeviceConnections();
+    const polls = [
+      connections.waitForSet('a', 'state', 60_000),
+      connections.waitForSet('a', 'mode', 60_000),
+      connections.waitForSet('ab', 'state', 60_000),
+    ];
+    connections.closeAll('a', 'locked');
+    connections.setValuesChanged('a', [value]);
+    connections.setValuesChanged('ab', [value]);
+    expect(await Promise.all(polls)).toEqual([undefined, undefined, value]);
+    expect(connections.watched()).toEqual(new Set());
+  });
+
   it('refuses the connections being accepted when it forgets which identities were closed', () => {
     const connections = new DeviceConnections();
     const mark = connections.mark();

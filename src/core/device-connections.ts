@@ -122,6 +122,12 @@ export class DeviceConnections {
     }
     this.closedAt.set(identity, ++this.closes);
     for (const link of [...this.linksOf(identity)]) link.close(reason);
+    // Its long-polls end too (with no value): the next request meets the lock or the new key.
+    const prefix = waiterKey(identity, '');
+    for (const [key, waiting] of [...this.waiters]) {
+      if (!key.startsWith(prefix)) continue;
+      for (const waiter of [...waiting]) waiter.resolve(undefined);
+    }
   }
 
   /** Resolves with the next set value of `alias`, or undefined after `timeoutMs` or on abort. */
