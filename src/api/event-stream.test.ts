@@ -97,6 +97,16 @@ describe('the event stream hub', () => {
     expect(log.entries).toContainEqual(expect.objectContaining({ level: 'warn' }));
   });
 
+  it('keeps a client that reads everything, even when one turn brings more events than the limit', async () => {
+    const { source, hub: streams } = hub({ maxBacklogBytes: 500 });
+    const reading = new FakeClient();
+    streams.add(reading);
+    for (let n = 0; n < 20; n++) source.publish(event('a', n));
+    await nextTurn();
+    expect(reading.destroyed).toBe(false);
+    expect(reading.events()).toHaveLength(20);
+  });
+
   it('sends a heartbeat comment to idle clients', async () => {
     const { hub: streams } = hub({ heartbeatMs: 10 });
     const client = new FakeClient();

@@ -106,9 +106,12 @@ export class EventStreamHub {
   }
 
   private send(client: StreamClient, chunk: string): void {
-    if (client.backlog() + Buffer.byteLength(chunk) > this.options.maxBacklogBytes) {
+    // A client that has read everything gets what there is, however large one turn's events are;
+    // only one that leaves more than the limit unread is behind.
+    const backlog = client.backlog();
+    if (backlog > 0 && backlog + Buffer.byteLength(chunk) > this.options.maxBacklogBytes) {
       this.log.warn(
-        { backlogBytes: client.backlog(), limit: this.options.maxBacklogBytes },
+        { backlogBytes: backlog, limit: this.options.maxBacklogBytes },
         'event stream client is not keeping up; disconnected',
       );
       this.remove(client);
