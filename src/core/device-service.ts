@@ -58,6 +58,11 @@ export class DeviceService {
     return this.auth.authenticate(credentials, ctx);
   }
 
+  /** Counts a device request refused before it reached a use case (a malformed HTTP request). */
+  refused(identity: string | null, reason: string): void {
+    this.deps.activity.record('connection_error', identity, 1, reason);
+  }
+
   /** For `ConnectionContext.closeMark`: taken before authenticating a connection that stays open. */
   closeMark(): number {
     return this.deps.connections.mark();

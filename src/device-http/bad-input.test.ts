@@ -102,6 +102,34 @@ describe('the HTTP device API under bad input', () => {
     });
   });
 
+  it('counts each malformed request as a connection_error of its device (malformed_request), and an oversized body without one', async () => {
+    const token = await activate(server, 'dev-1');
+    const cik = { 'x-exosite-cik': token };
+    expect((await post(server, '/onep:v1/stack/alias', 'a%ZZ=1', cik)).status).toBe(400);
+    expect((await post(server, '/onep:v1/stack/record', '5=1', cik)).status).toBe(400);
+    expect(
+      (await get(server, '/onep:v1/stack/alias?temp', { ...cik, 'request-timeout': '999999' })).status,
+    ).toBe(400);
+    expect((await post(server, '/provision/activate', 'id=%ZZ')).status).toBe(400);
+    expect(await announcedBodyStatus('/onep:v1/stack/alias', 2 * 1024 * 1024)).toBe(413);
+    const now = Math.floor(server.clock.nowMicros() / 1e6);
+    const errors = await server.device2.getDeviceMetrics({
+      metric_name: 'connection_error',
+      aggregate_fn: 'sum',
+      start_time: now - 3600,
+      end_time: now + 60,
+    });
+    const byReason = Object.fromEntries(errors.map((point) => [point.connection_error, point.value]));
+    expect(byReason).toEqual({ malformed_request: 4, payload_too_large: 1 });
+    const perDevice = await server.device2.getDeviceMetrics({
+      metric_name: 'connection_error',
+      distinct: true,
+      start_time: now - 3600,
+      end_time: now + 60,
+    });
+    expect(perDevice).toEqual([expect.objectContaining({ connection_error: 'malformed_request', value: 1 })]);
+  });
+
   it('answers a malformed %-escape in the read query 400 once authenticated', async () => {
     const token = await activate(server, 'dev-1');
     const reply = await get(server, '/onep:v1/stack/alias?%E0%A4%A', { 'x-exosite-cik': token });

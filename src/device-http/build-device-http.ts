@@ -97,6 +97,8 @@ export function buildDeviceHttp(deps: DeviceHttpDeps): FastifyInstance {
 
   app.setErrorHandler((error, request, reply) => {
     const [status, message] = errorAnswer(error, bodyLimit);
+    // Refused before the device was known: counted without an identity.
+    if (status === 413) deps.devices.refused(null, 'payload_too_large');
     if (status >= 500) deps.logger.error({ err: error, url: request.url }, 'device request failed');
     if (state.closing) void reply.header('connection', 'close');
     return reply.code(status).type('text/plain; charset=utf-8').send(message);

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../core/clock.js';
 import type { AuthenticatedDevice, ConnectionContext } from '../core/device-auth.js';
 import type { DeviceService } from '../core/device-service.js';
-import { invalidParameter } from '../core/errors.js';
+import { invalidParameter, isGatewayError } from '../core/errors.js';
 import type { ListenerState } from './build-device-http.js';
 import type { ConnectionContexts } from './connection-context.js';
 import { encodeForm, parseForm, queryOf } from './form.js';
@@ -67,12 +67,23 @@ export function registerStackRoutes(app: FastifyInstance, deps: StackRouteDeps):
     return { device: await devices.authenticate(credentials, context), context };
   }
 
+  /** Reads what a request asks; what cannot be read is counted as the device's malformed request. */
+  function parsed<T>(identity: string | null, read: () => T): T {
+    try {
+      return read();
+    } catch (error) {
+      if (isGatewayError(error) && error.code === 'INVALID_PARAMETER')
+        devices.refused(identity, 'malformed_request');
+      throw error;
+    }
+  }
+
   app.post('/provision/activate', async (request, reply) => {
     if (state.closing) return shuttingDown(reply);
     let id = '';
     let sn = '';
     // `id=<identity>`; the legacy `vendor=&model=&sn=<identity>` names it `sn`.
-    for (const [name, value] of parseForm(bodyOf(request), 'body')) {
+    for (const [name, value] of parsed(null, () => parseForm(bodyOf(request), 'body'))) {
       if (name === 'id' && id === '') id = value;
       else if (name === 'sn' && sn === '') sn = value;
     }
@@ -85,19 +96,23 @@ export function registerStackRoutes(app: FastifyInstance, deps: StackRouteDeps):
     const { device, context } = await authenticate(request);
     const query = queryOf(request.url);
     const reads = request.method !== 'POST' || query !== '';
-    const aliases = reads ? readAliases(parseForm(query, 'query')) : [];
     // Everything the request asks is checked before anything is written.
-    const timeoutMs = reads ? requestTimeout(header(request, 'request-timeout')) : undefined;
-    let since: number | undefined;
-    if (timeoutMs !== undefined) {
+    const { aliases, timeoutMs, since } = parsed(device.identity, () => {
+      const aliases = reads ? readAliases(parseForm(query, 'query')) : [];
+      const timeoutMs = reads ? requestTimeout(header(request, 'request-timeout')) : undefined;
+      if (timeoutMs === undefined) return { aliases, timeoutMs, since: undefined };
       if (aliases.length !== 1)
         throw invalidParameter('Request-Timeout', 'a long-poll reads exactly one alias');
-      since = sinceMicros(header(request, 'if-modified-since'), clock.nowMicros());
-    }
+      return {
+        aliases,
+        timeoutMs,
+        since: sinceMicros(header(request, 'if-modified-since'), clock.nowMicros()),
+      };
+    });
     let wrote = false;
     if (request.method === 'POST') {
       const body = bodyOf(request);
-      const values = writeValues(parseForm(body, 'body'));
+      const values = parsed(device.identity, () => writeValues(parseForm(body, 'body')));
       if (hasKeys(values)) {
         // Resolves once the values are durable: only then may the device hear 204.
         await devices.publish(device, context, [{ values }], Buffer.byteLength(body));
@@ -106,7 +121,7 @@ export function registerStackRoutes(app: FastifyInstance, deps: StackRouteDeps):
     }
     if (!wrote) await devices.seen(device, context);
     if (!reads) return send(reply, 204);
-    if (since !== undefined) return longPoll(reply, device.identity, aliases[0]!, since, timeoutMs!);
+    if (since !== undefined) return longPoll(reply, device.identity, aliases[0]!, since, timeoutMs);
     const values = await devices.readSet(device.identity, aliases);
     return hasKeys(values) ? send(reply, 200, encodeForm(values), FORM_TYPE) : send(reply, 204);
   }
@@ -141,7 +156,7 @@ export function registerStackRoutes(app: FastifyInstance, deps: StackRouteDeps):
     if (state.closing) return shuttingDown(reply);
     const { device, context } = await authenticate(request);
     const body = bodyOf(request);
-    const records = recordValues(parseForm(body, 'body'));
+    const records = parsed(device.identity, () => recordValues(parseForm(body, 'body')));
     if (records.length > 0) await devices.publish(device, context, records, Buffer.byteLength(body));
     else await devices.seen(device, context);
     return send(reply, 204);
