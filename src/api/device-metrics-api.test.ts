@@ -171,6 +171,7 @@ describe('getDeviceMetrics', () => {
     expect(await times({ limit: 2, offset: 1 })).toEqual(['22:09', '22:11']);
     expect(await times({ limit: 1 })).toEqual(['22:07']);
     expect(await times({ offset: 5 })).toEqual([]);
+    expect(await times({ offset: 99_999_999 })).toEqual([]);
   });
 });
 

@@ -203,6 +203,7 @@ export function describeDeviceMetricsContract(name: string, makeStore: () => Pro
       ]);
       expect(await values({ fn: 'sum', limit: 10, offset: 4 })).toEqual([[240, 5]]);
       expect(await values({ offset: 5 })).toEqual([]);
+      expect(await values({ offset: 99_999_999 })).toEqual([]);
     });
 
     it('prunes rollups of minutes before a time, at most as many as asked at once', async () => {

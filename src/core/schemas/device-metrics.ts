@@ -35,7 +35,7 @@ export const GetDeviceMetricsParams = Type.Object(
       ),
     ),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 2000, default: 200 })),
-    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000 })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
     distinct: Type.Optional(
       Type.Boolean({
         description:
