@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import { newConnectionId } from '../core/connection-id.js';
 import type { AuthenticatedDevice, ConnectionContext, DeviceCredentials } from '../core/device-auth.js';
@@ -9,7 +9,7 @@ import type { DeviceService } from '../core/device-service.js';
 import { GatewayError, type ErrorCode } from '../core/errors.js';
 import { normalizeIp } from '../core/provisioning-rules.js';
 import type { SignalSubscriptions } from '../core/signal-subscriptions.js';
-import { MalformedBatch, parseBatch, parseDeviceTopic } from './device-topics.js';
+import { createPublishHandler, Refusal } from './device-publishes.js';
 import { Session, sessionClientId } from './mqtt-session.js';
 import { createMqttPersistence } from './offline-queues.js';
 import { createSignalSessions } from './signal-sessions.js';
@@ -26,18 +26,6 @@ const SUBSCRIBABLE = /^\$(resource\/(#|\+\/\+|\+\/#|[^/#+]+\/(#|\+))|provision\/
 /** Set values ($resource/<alias>/<µs>, "" included) and provisioning replies; devices cannot publish these. */
 const SET_VALUE = /^\$resource\/[^/]+\/\d+$/;
 const PROVISION_REPLY = /^\$provision\/[^/]+$/;
-/** CONTRACT §3 / device-protocols §2.1: 1 MiB per MQTT message. */
-const MAX_MESSAGE_BYTES = 1024 * 1024;
-
-/** A publish the gateway refuses: its reason is counted, and the connection is closed. */
-class Refusal extends Error {
-  constructor(
-    readonly reason: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 function connackError(error: unknown): AuthenticateError {
   const code =
@@ -178,92 +166,24 @@ export async function createMqttBroker({
       if (!SUBSCRIBABLE.test(subscription.topic)) return callback(null, null);
       callback(null, { ...subscription, qos: Math.min(subscription.qos, 1) as 0 | 1 });
     },
-    authorizeForward(_client, packet) {
+    authorizeForward(client, packet) {
       // Only what the gateway addresses to this device goes out: a device's publishes are never
       // relayed to other devices, whatever they subscribed to.
       // (A device's own $provision publish is empty; the gateway's reply carries the token.)
       // Devices cannot publish to s/… (authorizePublish refuses it): these are signal messages.
       if (signalSessions?.handles(packet.topic)) return packet;
       const { topic, payload } = packet;
-      return SET_VALUE.test(topic) || (PROVISION_REPLY.test(topic) && payload.length > 0) ? packet : null;
+      if (SET_VALUE.test(topic)) {
+        // What a resumed session held unacknowledged: the state, not this queue, says which set
+        // values are still pending (a newer one may have replaced it), and connecting sends them.
+        return client && sessions.get(client)?.linked === false ? null : packet;
+      }
+      return PROVISION_REPLY.test(topic) && payload.length > 0 ? packet : null;
     },
   });
   signalSessions?.attach(broker);
   skipRoutingNobodyReceives(broker, (client) => sessions.has(client));
-
-  /**
-   * Not async: on the hot path it returns the device service's promise as is, since every async
-   * layer between the commit and the PUBACK is another promise and more microtasks per message.
-   */
-  function handlePublish(session: Session, packet: PublishPacket): Promise<void> {
-    try {
-      return publishOf(session, packet);
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
-  }
-
-  function publishOf(session: Session, packet: PublishPacket): Promise<void> {
-    if (packet.qos === 2) throw new Refusal('qos2', 'QoS 2 is not supported');
-    const payload = packet.payload as Buffer;
-    if (payload.length > MAX_MESSAGE_BYTES) throw new Refusal('payload_too_large', 'message above 1 MiB');
-    const topic = parseDeviceTopic(packet.topic);
-    if (!topic) throw new Refusal('forbidden_topic', `cannot publish to ${packet.topic}`);
-    const { device, ctx } = session;
-    if (topic.kind === 'provision') return provision(session, topic.identity, payload);
-    if (!device) throw new Refusal('forbidden_topic', 'a connection without credentials may only provision');
-    switch (topic.kind) {
-      case 'resource':
-        return devices.publish(
-          device,
-          ctx,
-          [{ values: { [topic.alias]: payload.toString('utf8') } }],
-          payload.length,
-        );
-      case 'as':
-        return devices.publish(
-          device,
-          ctx,
-          [{ values: { [topic.alias]: payload.toString('utf8') } }],
-          payload.length,
-          topic.identity,
-        );
-      case 'batch': {
-        let records;
-        try {
-          records = parseBatch(payload);
-        } catch (error) {
-          if (error instanceof MalformedBatch) throw new Refusal('malformed_batch', error.message);
-          throw error;
-        }
-        return devices.publish(device, ctx, records, payload.length);
-      }
-    }
-  }
-
-  async function provision(session: Session, identity: string, payload: Buffer): Promise<void> {
-    if (session.device || session.provisionUsed || payload.length > 0)
-      throw new Refusal(
-        'forbidden_topic',
-        'provisioning is one empty publish on a connection without credentials',
-      );
-    session.provisionUsed = true;
-    const activated = await devices.activate(identity, session.ctx);
-    // The PUBACK follows once the token is written: a device that hangs up at the PUBACK has it.
-    await new Promise<void>((resolve) =>
-      session.client.publish(
-        {
-          cmd: 'publish',
-          topic: `$provision/${activated.identity}`,
-          payload: Buffer.from(activated.token),
-          qos: 0,
-          retain: false,
-          dup: false,
-        },
-        () => resolve(),
-      ),
-    );
-  }
+  const handlePublish = createPublishHandler(devices);
 
   broker.on('clientReady', (client) => {
     const session = sessions.get(client);
