@@ -119,7 +119,7 @@ describe('the HTTP device API under bad input', () => {
       start_time: now - 3600,
       end_time: now + 60,
     });
-    const byReason = Object.fromEntries(errors.map((point) => [point.connection_error, point.value]));
+    const byReason = Object.fromEntries(errors.map((point) => [point.connection_error ?? '', point.value]));
     expect(byReason).toEqual({ malformed_request: 4, payload_too_large: 1 });
     const perDevice = await server.device2.getDeviceMetrics({
       metric_name: 'connection_error',
