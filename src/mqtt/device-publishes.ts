@@ -44,19 +44,13 @@ export function createPublishHandler(devices: DeviceService) {
     if (!device) throw new Refusal('forbidden_topic', 'a connection without credentials may only provision');
     switch (topic.kind) {
       case 'resource':
-        return devices.publish(
-          device,
-          ctx,
-          [{ values: { [topic.alias]: payload.toString('utf8') } }],
-          payload.length,
-        );
       case 'as':
         return devices.publish(
           device,
           ctx,
           [{ values: { [topic.alias]: payload.toString('utf8') } }],
           payload.length,
-          topic.identity,
+          topic.kind === 'as' ? topic.identity : undefined,
         );
       case 'batch': {
         let records;
