@@ -58,6 +58,16 @@ export class DeviceService {
     return this.auth.authenticate(credentials, ctx);
   }
 
+  /**
+   * Whether connecting sends the alias's pending set value again (settable sync resources): a
+   * resumed MQTT session's queued copy of it is then not needed.
+   */
+  resendsOnConnect(alias: string): boolean {
+    const definitions = this.deps.resources.current();
+    const definition = definitions && Object.hasOwn(definitions, alias) ? definitions[alias] : undefined;
+    return definition !== undefined && definition.sync && definition.settable;
+  }
+
   /** Counts a device request refused before it reached a use case (a malformed HTTP request). */
   refused(identity: string | null, reason: string): void {
     this.deps.activity.record('connection_error', identity, 1, reason);

@@ -123,6 +123,9 @@ export async function createMqttBroker({
           (device) => {
             sessions.set(client, new Session(client, ctx, device, signalSessions));
             client.id = sessionClientId(device?.identity, client.id, ctx.connectionId);
+            // A connection that may only provision keeps no session: its id is its own, so one
+            // kept would never be resumed nor cleaned.
+            if (!device) (client as { clean: boolean }).clean = true;
             done(null, true);
           },
           (error: unknown) => {
@@ -174,9 +177,11 @@ export async function createMqttBroker({
       if (signalSessions?.handles(packet.topic)) return packet;
       const { topic, payload } = packet;
       if (SET_VALUE.test(topic)) {
-        // What a resumed session held unacknowledged: the state, not this queue, says which set
-        // values are still pending (a newer one may have replaced it), and connecting sends them.
-        return client && sessions.get(client)?.linked === false ? null : packet;
+        // What a resumed session held unacknowledged, of a sync resource: the state, not this
+        // queue, says whether it is still pending (a newer one may have replaced it), and
+        // connecting sends it. Other set values are only in this queue.
+        const resuming = client && sessions.get(client)?.linked === false;
+        return resuming && devices.resendsOnConnect(topic.slice(10, topic.lastIndexOf('/'))) ? null : packet;
       }
       return PROVISION_REPLY.test(topic) && payload.length > 0 ? packet : null;
     },

@@ -8,7 +8,8 @@ const ignore = () => {};
 /**
  * aedes keys a session (its subscriptions, its queued messages, and the takeover of a connection
  * with the same id) on the client id alone, which the client chooses. Scoped by the authenticated
- * identity (identities contain no `/`), a client id names a session among that identity's
+ * identity (length-prefixed, so unambiguous even for an identity made before `/` was refused
+ * everywhere), a client id names a session among that identity's
  * connections only: no other client can take over a device's connection or resume its session. A
  * connection without credentials (it may only provision) gets an id of its own.
  */
@@ -17,8 +18,9 @@ export function sessionClientId(
   clientId: string,
   connectionId: string,
 ): string {
-  return identity === undefined ? `/${connectionId}` : `${identity}/${clientId}`;
+  return identity === undefined ? `/${connectionId}` : `${identity.length}:${identity}/${clientId}`;
 }
+
 const payloadOf = (value: SetValue['value']) => Buffer.from(String(value), 'utf8');
 
 /**
@@ -58,7 +60,8 @@ export class Session implements DeviceLink {
 
   /** A publish of this connection was stored or refused (its events, if any, are out). */
   published(): void {
-    if (--this.publishing > 0 || !this.whenIdle) return;
+    if (this.publishing > 0) this.publishing--;
+    if (this.publishing > 0 || !this.whenIdle) return;
     const then = this.whenIdle;
     this.whenIdle = undefined;
     then();

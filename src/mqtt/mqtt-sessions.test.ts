@@ -77,6 +77,7 @@ beforeEach(async () => {
   gw = await startMqttGateway();
   await gw.device2.addResource({ alias: 'mode', format: 'string', settable: true });
   await gw.device2.addResource({ alias: 'temp', format: 'number' });
+  await gw.device2.addResource({ alias: 'level', format: 'number', settable: true, sync: false });
 });
 
 afterEach(async () => {
@@ -144,6 +145,32 @@ describe('MQTT sessions belong to identities', () => {
     await expect.poll(() => received).toEqual(['new']);
     await back.subscribeAsync('$resource/#');
     expect(received).toEqual(['new']);
+  });
+
+  it('sends a resumed session the set values of resources without sync that it held unacknowledged', async () => {
+    await gw.device2.addIdentity({ identity: 'resumer', auth: { type: 'token', key: tokenFor('resumerA') } });
+    const first = await rawClient({ clientId: 'mine', token: tokenFor('resumerA'), clean: false });
+    await expect.poll(() => gw.devices.connectedCount()).toBe(1);
+    await gw.device2.setIdentityState({ identity: 'resumer', level: 4 });
+    await expect.poll(() => first.packets()).toContain(PUBLISH);
+    first.socket.destroy();
+    await expect.poll(() => gw.devices.connectedCount()).toBe(0);
+    const back = await device('resumer', { clientId: 'mine', clean: false });
+    const received: string[] = [];
+    back.on('message', (topic, payload) => received.push(`${topic.split('/')[1]}=${payload.toString()}`));
+    await expect.poll(() => received).toEqual(['level=4']);
+  });
+
+  it('keeps no session for connections without credentials, whatever they ask', async () => {
+    for (let i = 0; i < 3; i++) {
+      const client = await connect({ clientId: 'prov', clean: false });
+      await client.subscribeAsync('$provision/#', { qos: 1 });
+      await client.endAsync();
+    }
+    const { persistence } = gw.broker as unknown as {
+      persistence: { countOffline(): Promise<{ subsCount: number; clientsCount: number }> };
+    };
+    expect(await persistence.countOffline()).toMatchObject({ subsCount: 0, clientsCount: 0 });
   });
 
   it('closes a connection whose identity is locked while it is being accepted, without counting it', async () => {
