@@ -81,12 +81,30 @@ describe('device connections', () => {
     expect(connections.watched()).toEqual(new Set());
   });
 
-  it('refuses the connections being accepted when it forgets which identities were closed', () => {
+  it('forgets the oldest closes first, refusing only connections accepted before them', () => {
+    const connections = new DeviceConnections();
+    const early = connections.mark();
+    connections.closeAll('closed-0', 'locked');
+    const later = connections.mark();
+    for (let i = 1; i <= 10_000; i++) connections.closeAll(`closed-${i}`, 'locked');
+    // The first close is forgotten: a connection accepted before it cannot be checked.
+    expect(connections.add('b', link(), early)).toBe(false);
+    expect(connections.add('b', link(), later)).toBe(true);
+    expect(connections.add('closed-10000', link(), later)).toBe(false);
+  });
+
+  it('answers a long-poll of an identity closed since its mark at once, and cleans up after every poll', async () => {
     const connections = new DeviceConnections();
     const mark = connections.mark();
-    for (let i = 0; i <= 10_000; i++) connections.closeAll(`closed-${i}`, 'locked');
-    // Its memory of closed identities was cleared: it cannot tell whether `b` was among them.
-    expect(connections.add('b', link(), mark)).toBe(false);
-    expect(connections.add('b', link(), connections.mark())).toBe(true);
+    connections.closeAll('a', 'locked');
+    expect(await connections.waitForSet('a', 'state', 60_000, undefined, mark)).toBeUndefined();
+    const polls = [
+      connections.waitForSet('b', 'state', 60_000),
+      connections.waitForSet('b', 'state', 60_000),
+    ];
+    connections.setValuesChanged('b', [value]);
+    expect(await Promise.all(polls)).toEqual([value, value]);
+    expect(connections.watched()).toEqual(new Set());
+    connections.closeAll('b', 'locked');
   });
 });

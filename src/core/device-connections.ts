@@ -32,11 +32,13 @@ export class DeviceConnections {
   /** A device's one link, or a set of them when it has several connections (rare: no set each). */
   private readonly links = new Map<string, DeviceLink | Set<DeviceLink>>();
   private readonly waiters = new Map<string, Set<Waiter>>();
+  /** Per identity, the aliases it has long-polls waiting on. */
+  private readonly polledAliases = new Map<string, Set<string>>();
   private total = 0;
-  /** How many times closeAll ran, and per identity the count at its last one. */
+  /** How many times closeAll ran, and per identity the count at its last one, oldest first. */
   private closes = 0;
   private readonly closedAt = new Map<string, number>();
-  /** closedAt forgot everything before this count (it is cleared when it grows large). */
+  /** The count of the last close closedAt forgot: a mark older than it cannot be checked. */
   private forgottenBefore = 0;
 
   /**
@@ -48,10 +50,14 @@ export class DeviceConnections {
     return this.closes;
   }
 
+  /** Whether the identity's connections were closed since `mark` (or it cannot be told). */
+  closedSince(identity: string, mark: number | undefined): boolean {
+    return mark !== undefined && (mark < this.forgottenBefore || (this.closedAt.get(identity) ?? 0) > mark);
+  }
+
   /** False, and nothing added, when the identity's connections were closed since `mark`. */
   add(identity: string, link: DeviceLink, mark?: number): boolean {
-    if (mark !== undefined && (mark < this.forgottenBefore || (this.closedAt.get(identity) ?? 0) > mark))
-      return false;
+    if (this.closedSince(identity, mark)) return false;
     const held = this.links.get(identity);
     if (held === link || (held instanceof Set && held.has(link))) return true;
     this.total++;
@@ -101,9 +107,8 @@ export class DeviceConnections {
     for (const value of values) {
       const key = waiterKey(identity, value.alias);
       const waiting = this.waiters.get(key);
-      if (!waiting) continue;
-      this.waiters.delete(key);
-      for (const waiter of waiting) waiter.resolve(value);
+      // Each waiter leaves the map as it is answered.
+      if (waiting) for (const waiter of [...waiting]) waiter.resolve(value);
     }
   }
 
@@ -115,19 +120,19 @@ export class DeviceConnections {
   }
 
   closeAll(identity: string, reason: string): void {
-    // Only the connections accepted in the last moments need this; a bound keeps it small.
-    if (this.closedAt.size >= MAX_CLOSE_MARKS) {
-      this.closedAt.clear();
-      this.forgottenBefore = this.closes;
-    }
+    // Only connections accepted in the last moments need this: the oldest entries go first.
+    this.closedAt.delete(identity);
     this.closedAt.set(identity, ++this.closes);
+    if (this.closedAt.size > MAX_CLOSE_MARKS) {
+      const [oldest, count] = this.closedAt.entries().next().value as [string, number];
+      this.closedAt.delete(oldest);
+      this.forgottenBefore = count;
+    }
     for (const link of [...this.linksOf(identity)]) link.close(reason);
     // Its long-polls end too (with no value): the next request meets the lock or the new key.
-    const prefix = waiterKey(identity, '');
-    for (const [key, waiting] of [...this.waiters]) {
-      if (!key.startsWith(prefix)) continue;
-      for (const waiter of [...waiting]) waiter.resolve(undefined);
-    }
+    for (const alias of [...(this.polledAliases.get(identity) ?? [])])
+      for (const waiter of [...(this.waiters.get(waiterKey(identity, alias)) ?? [])])
+        waiter.resolve(undefined);
   }
 
   /** Resolves with the next set value of `alias`, or undefined after `timeoutMs` or on abort. */
@@ -136,17 +141,30 @@ export class DeviceConnections {
     alias: string,
     timeoutMs: number,
     signal?: AbortSignal,
+    /** `mark()` taken before the request was authenticated: a close since then ends it at once. */
+    mark?: number,
   ): Promise<SetValue | undefined> {
+    if (this.closedSince(identity, mark)) return Promise.resolve(undefined);
     return new Promise((resolve) => {
       const key = waiterKey(identity, alias);
       let set = this.waiters.get(key);
-      if (!set) this.waiters.set(key, (set = new Set()));
+      if (!set) {
+        this.waiters.set(key, (set = new Set()));
+        let aliases = this.polledAliases.get(identity);
+        if (!aliases) this.polledAliases.set(identity, (aliases = new Set()));
+        aliases.add(alias);
+      }
       const waiting = set;
       const finish = (value: SetValue | undefined) => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         waiting.delete(waiter);
-        if (waiting.size === 0 && this.waiters.get(key) === waiting) this.waiters.delete(key);
+        if (waiting.size === 0 && this.waiters.get(key) === waiting) {
+          this.waiters.delete(key);
+          const aliases = this.polledAliases.get(identity);
+          aliases?.delete(alias);
+          if (aliases?.size === 0) this.polledAliases.delete(identity);
+        }
         resolve(value);
       };
       const waiter: Waiter = { resolve: finish };

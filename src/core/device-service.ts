@@ -280,7 +280,10 @@ export class DeviceService {
     sinceMicros: number,
     timeoutMs: number,
     signal?: AbortSignal,
+    /** `closeMark()` taken before authenticating the request: a lock or new key since ends it (undefined). */
+    closeMark?: number,
   ): Promise<SetValue | undefined> {
+    if (this.deps.connections.closedSince(identity, closeMark)) return undefined;
     // Subscribe before reading, so a change between the two is not missed.
     const answered = new AbortController();
     const next = this.deps.connections.waitForSet(
@@ -288,6 +291,7 @@ export class DeviceService {
       alias,
       timeoutMs,
       signal ? AbortSignal.any([signal, answered.signal]) : answered.signal,
+      closeMark,
     );
     const record = await this.deps.identities.get(identity);
     if (!record) {

@@ -45,6 +45,23 @@ describe('long-polling GET /onep:v1/stack/alias with Request-Timeout', () => {
     expect(await response.text()).toBe('setpoint=25');
   });
 
+  it('ends a pending poll with 304 when its identity is locked', async () => {
+    const spy = vi.spyOn(server.devices, 'waitForSet');
+    const pending = poll({ 'request-timeout': '30000' });
+    await waiting(spy);
+    await server.device2.updateIdentity({ identity: 'dev-1', locked: true });
+    expect((await pending).status).toBe(304);
+    expect((await poll({ 'request-timeout': '30000' })).status).toBe(403);
+  });
+
+  it('answers nothing to a poll whose request was authenticated before a lock, though a value is newer', async () => {
+    await server.device2.setIdentityState({ identity: 'dev-1', setpoint: 21 });
+    const mark = server.devices.closeMark();
+    await server.device2.updateIdentity({ identity: 'dev-1', locked: true });
+    expect(await server.devices.waitForSet('dev-1', 'setpoint', 0, 30_000, undefined, mark)).toBeUndefined();
+    expect(await server.devices.waitForSet('dev-1', 'setpoint', 0, 30_000)).toMatchObject({ value: 21 });
+  });
+
   it('answers 304 when nothing changes before the timeout', async () => {
     await server.device2.setIdentityState({ identity: 'dev-1', setpoint: 25 });
     const response = await poll({ 'request-timeout': '50' });

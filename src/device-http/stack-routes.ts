@@ -27,6 +27,8 @@ const FORM_TYPE = 'application/x-www-form-urlencoded; charset=utf-8';
 interface Caller {
   device: AuthenticatedDevice;
   context: ConnectionContext;
+  /** Taken before authenticating: a lock or a new key since then ends a long-poll at once. */
+  closeMark: number;
 }
 
 /** Custom headers repeated in one request arrive joined by node; only set-cookie stays a list. */
@@ -61,10 +63,11 @@ export function registerStackRoutes(app: FastifyInstance, deps: StackRouteDeps):
     const context = contexts.of(socket);
     const token = header(request, 'x-exosite-cik');
     const certificate = token === undefined ? contexts.certificate(socket) : undefined;
+    const closeMark = devices.closeMark();
     const credentials = certificate
       ? await devices.certificateCredentials(certificate)
       : { type: 'token' as const, token: token ?? '' };
-    return { device: await devices.authenticate(credentials, context), context };
+    return { device: await devices.authenticate(credentials, context), context, closeMark };
   }
 
   /** Reads what a request asks; what cannot be read is counted as the device's malformed request. */
@@ -93,7 +96,7 @@ export function registerStackRoutes(app: FastifyInstance, deps: StackRouteDeps):
 
   async function stackAlias(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     if (state.closing) return shuttingDown(reply);
-    const { device, context } = await authenticate(request);
+    const { device, context, closeMark } = await authenticate(request);
     const query = queryOf(request.url);
     const reads = request.method !== 'POST' || query !== '';
     // Everything the request asks is checked before anything is written.
@@ -121,7 +124,8 @@ export function registerStackRoutes(app: FastifyInstance, deps: StackRouteDeps):
     }
     if (!wrote) await devices.seen(device, context);
     if (!reads) return send(reply, 204);
-    if (since !== undefined) return longPoll(reply, device.identity, aliases[0]!, since, timeoutMs);
+    if (since !== undefined)
+      return longPoll(reply, device.identity, aliases[0]!, since, timeoutMs, closeMark);
     const values = await devices.readSet(device.identity, aliases);
     return hasKeys(values) ? send(reply, 200, encodeForm(values), FORM_TYPE) : send(reply, 204);
   }
@@ -132,6 +136,7 @@ export function registerStackRoutes(app: FastifyInstance, deps: StackRouteDeps):
     alias: string,
     since: number,
     timeoutMs: number,
+    closeMark: number,
   ): Promise<FastifyReply> {
     // A device that hangs up, or the listener closing, ends the wait and frees its waiter.
     const poll = new AbortController();
@@ -139,7 +144,7 @@ export function registerStackRoutes(app: FastifyInstance, deps: StackRouteDeps):
     state.polls.add(poll);
     reply.raw.once('close', hangUp);
     try {
-      const value = await devices.waitForSet(identity, alias, since, timeoutMs, poll.signal);
+      const value = await devices.waitForSet(identity, alias, since, timeoutMs, poll.signal, closeMark);
       if (value === undefined) return send(reply, 304);
       void reply.header('last-modified', httpDate(value.timestamp));
       return send(reply, 200, encodeForm({ [alias]: value.value }), FORM_TYPE);
