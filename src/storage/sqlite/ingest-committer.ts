@@ -1,10 +1,10 @@
 import type Database from 'better-sqlite3';
 import type { DeviceWrite, WriteResult } from '../../core/device-ports.js';
-import type { StateWrite } from '../../core/ports.js';
 import { writeTransaction } from './open-database.js';
 import { createPartitioner } from './sample-partitions.js';
 import { createSampleStaging } from './sample-staging.js';
 import { createSeriesWriter } from './series-writer.js';
+import { createStateWriter } from './state-writer.js';
 
 /** A commit averaging fewer samples than this per device stages them (see below). */
 const DENSE_SAMPLES_PER_DEVICE = 8;
@@ -46,18 +46,12 @@ export function createIngestCommitter(db: Database.Database): IngestCommitter {
   const series = createSeriesWriter(db, createPartitioner(db));
   const staging = createSampleStaging(db);
   const idOf = db.prepare('SELECT id FROM identities WHERE identity = ?').pluck();
-  // A report older than the stored state (a batch of history) is kept as a sample only.
-  const upsertState =
-    db.prepare(`INSERT INTO identity_state (identity_id, resource, set_value, reported_value, timestamp)
-    VALUES (?, ?, ?, ?, ?) ON CONFLICT (identity_id, resource) DO UPDATE SET
-      set_value = excluded.set_value, reported_value = excluded.reported_value, timestamp = excluded.timestamp
-    WHERE excluded.timestamp >= identity_state.timestamp`);
+  const stateWriter = createStateWriter(db);
   let moveTimer: NodeJS.Timeout | undefined;
 
   const transaction = writeTransaction(db, (writes: CommitWrite[]) => {
     const ids = new Map<string, number | undefined>();
-    // Per identity and resource, only the newest state of the batch is written.
-    const newest = new Map<number, Map<string, StateWrite>>();
+    stateWriter.begin();
     let samples = 0;
     for (const write of writes) {
       samples += write.samples.length;
@@ -67,54 +61,21 @@ export function createIngestCommitter(db: Database.Database): IngestCommitter {
     // Staged samples go first, so that a later sample with the same time still replaces them.
     if (direct) while (staging.pending > 0) staging.moveInto(series, MOVE_BATCH);
     const sink = direct ? series : staging;
-    const outcomes: WriteResult[] = writes.map((write) => {
+    const outcomes: WriteResult[] = writes.map((write, k) => {
       const id = ids.get(write.identity);
       if (id === undefined) return false;
       const receivedAt = write.seen.at;
       if (write.signals)
         for (const signal of write.signals) series.declare(write.identity, signal, receivedAt);
       for (const sample of write.samples) sink.add(write.identity, sample, receivedAt);
-      let states = newest.get(id);
-      if (!states) newest.set(id, (states = new Map<string, StateWrite>()));
-      for (const state of write.state) {
-        const previous = states.get(state.resource);
-        if (!previous || previous.timestamp <= state.timestamp) states.set(state.resource, state);
-      }
+      stateWriter.add(k, id, write.state);
       return true;
     });
     series.write();
     staging.write();
-    /** `<id> <resource>` of the states the stored ones kept (rare: a recorded value older than the state). */
-    let kept: Set<string> | undefined;
-    for (const [id, states] of newest) {
-      for (const state of states.values()) {
-        const json = JSON.stringify(state.reported);
-        if (upsertState.run(id, state.resource, json, json, state.timestamp).changes === 0)
-          (kept ??= new Set()).add(`${id} ${state.resource}`);
-      }
-    }
-    if (kept) markKept(writes, outcomes, ids, kept);
+    stateWriter.write(writes, (k) => ids.get(writes[k]!.identity), outcomes);
     return outcomes;
   });
-
-  /**
-   * The writes whose state the stored state kept. Every state of a batch for one resource is at
-   * most as new as the one written, so when that one was kept, all of them were.
-   */
-  function markKept(
-    writes: CommitWrite[],
-    outcomes: WriteResult[],
-    ids: Map<string, number | undefined>,
-    kept: Set<string>,
-  ): void {
-    writes.forEach((write, k) => {
-      const id = ids.get(write.identity);
-      const aliases = write.state
-        .filter((state) => kept.has(`${id} ${state.resource}`))
-        .map((s) => s.resource);
-      if (outcomes[k] && aliases.length > 0) outcomes[k] = { kept: aliases };
-    });
-  }
 
   /** The transaction was rolled back: partitions it created are gone too. */
   function rolledBack(): void {

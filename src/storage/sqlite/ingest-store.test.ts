@@ -59,18 +59,28 @@ describe('the SQLite ingest store', () => {
       store.ingest.write(write('a', [[NOV_2026 + 9, 9]])),
       store.ingest.write(write('a', [[NOV_2026 + 7, 7]])),
     ]);
-    expect(first).toEqual([true, true, true]);
+    expect(first).toEqual([true, true, { kept: ['temp'] }]);
     const older = await Promise.all([
       store.ingest.write(write('a', [[NOV_2026 + 1, 1]])),
       store.ingest.write(write('a', [[NOV_2026 + 2, 2]])),
       store.ingest.write(write('b', [[NOV_2026 + 1, 1]])),
     ]);
     expect(older).toEqual([{ kept: ['temp'] }, { kept: ['temp'] }, true]);
+    // Within one commit, as if committed one by one: older than the stored state, or than an
+    // earlier state of the same batch, is kept.
+    const mixed = await Promise.all([
+      store.ingest.write(write('b', [[NOV_2026 + 20, 20]])),
+      store.ingest.write(write('b', [[NOV_2026 + 15, 15]])),
+      store.ingest.write(write('a', [[NOV_2026 + 8, 8]])),
+      store.ingest.write(write('a', [[NOV_2026 + 12, 12]])),
+    ]);
+    expect(mixed).toEqual([true, { kept: ['temp'] }, { kept: ['temp'] }, true]);
     expect((await store.identities.get('a'))?.state.temp).toEqual({
-      set: 9,
-      reported: 9,
-      timestamp: NOV_2026 + 9,
+      set: 12,
+      reported: 12,
+      timestamp: NOV_2026 + 12,
     });
+    expect((await store.identities.get('b'))?.state.temp).toMatchObject({ reported: 20 });
     expect(await store.identities.get('a')).toMatchObject({ lastseen: NOV_2026, lastip: '10.0.0.1' });
     await store.close();
   });
