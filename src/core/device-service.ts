@@ -11,6 +11,7 @@ import { checkTimestamp, newestPerResource, toResourceValue } from './publish-va
 import type { IdentityStore, StateWrite } from './ports.js';
 import type { ResourceCatalog } from './resource-catalog.js';
 import { conformValue, MAX_STRING_VALUE_BYTES } from './resource-values.js';
+import { readSetValues, waitForSetValue } from './set-value-reads.js';
 import type { IdentityState, ResourceValue } from './schemas/common.js';
 import type { SettingsService } from './settings-service.js';
 import type { ParserInput, SignalParser } from './signal-parser.js';
@@ -259,51 +260,24 @@ export class DeviceService {
   }
 
   /** The set values of the given aliases (HTTP read); aliases without one are left out. */
-  async readSet(identity: string, aliases: string[]): Promise<Record<string, ResourceValue>> {
-    const record = await this.deps.identities.get(identity);
-    if (!record) throw identityNotFound(identity);
-    const values: Record<string, ResourceValue> = {};
-    for (const alias of aliases) {
-      const entry = Object.hasOwn(record.state, alias) ? record.state[alias] : undefined;
-      if (entry?.set !== undefined) values[alias] = entry.set;
-    }
-    return values;
+  readSet(identity: string, aliases: string[]): Promise<Record<string, ResourceValue>> {
+    return readSetValues(this.deps.identities, identity, aliases);
   }
 
   /**
    * HTTP long-poll: the set value of `alias` once it is newer than `sinceMicros`, waiting up to
-   * `timeoutMs` for setIdentityState to change it; undefined on timeout.
+   * `timeoutMs` for setIdentityState to change it; undefined on timeout, or when the identity was
+   * locked or given a new key since `closeMark` (taken before authenticating the request).
    */
-  async waitForSet(
+  waitForSet(
     identity: string,
     alias: string,
     sinceMicros: number,
     timeoutMs: number,
     signal?: AbortSignal,
-    /** `closeMark()` taken before authenticating the request: a lock or new key since ends it (undefined). */
     closeMark?: number,
   ): Promise<SetValue | undefined> {
-    if (this.deps.connections.closedSince(identity, closeMark)) return undefined;
-    // Subscribe before reading, so a change between the two is not missed.
-    const answered = new AbortController();
-    const next = this.deps.connections.waitForSet(
-      identity,
-      alias,
-      timeoutMs,
-      signal ? AbortSignal.any([signal, answered.signal]) : answered.signal,
-      closeMark,
-    );
-    const record = await this.deps.identities.get(identity);
-    if (!record) {
-      answered.abort();
-      throw identityNotFound(identity);
-    }
-    const entry = Object.hasOwn(record.state, alias) ? record.state[alias] : undefined;
-    if (entry?.set !== undefined && entry.timestamp > sinceMicros) {
-      answered.abort();
-      return { alias, value: entry.set, timestamp: entry.timestamp };
-    }
-    return next;
+    return waitForSetValue(this.deps, { identity, alias, sinceMicros, timeoutMs, signal, closeMark });
   }
 
   /** The number of device connections open in this process. */
