@@ -19,7 +19,10 @@ interface Waiter {
   resolve: (value: SetValue | undefined) => void;
 }
 
-/** Identities whose last closeAll is remembered; beyond, connections being accepted are refused. */
+/**
+ * Identities whose last closeAll is remembered; beyond, the oldest is forgotten, and a connection
+ * accepted before it is refused (it cannot be told whether its identity was among them).
+ */
 const MAX_CLOSE_MARKS = 10_000;
 
 const waiterKey = (identity: string, alias: string) => `${identity}\u0000${alias}`;
