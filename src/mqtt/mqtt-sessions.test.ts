@@ -73,6 +73,20 @@ async function rawClient(options: { clientId: string; token?: string; clean: boo
 const PUBLISH = 3;
 const PUBACK = 4;
 
+/**
+ * Device `resumer` (client id `mine`, a persistent session) is sent these set values, acknowledges
+ * none of them, and drops its connection.
+ */
+async function leaveUnacknowledged(sets: Record<string, string | number>[]) {
+  await gw.device2.addIdentity({ identity: 'resumer', auth: { type: 'token', key: tokenFor('resumerA') } });
+  const first = await rawClient({ clientId: 'mine', token: tokenFor('resumerA'), clean: false });
+  await expect.poll(() => gw.devices.connectedCount()).toBe(1);
+  for (const values of sets) await gw.device2.setIdentityState({ identity: 'resumer', ...values });
+  await expect.poll(() => first.packets().filter((type) => type === PUBLISH).length).toBe(sets.length);
+  first.socket.destroy();
+  await expect.poll(() => gw.devices.connectedCount()).toBe(0);
+}
+
 beforeEach(async () => {
   gw = await startMqttGateway();
   await gw.device2.addResource({ alias: 'mode', format: 'string', settable: true });
@@ -131,14 +145,7 @@ describe('MQTT sessions belong to identities', () => {
   });
 
   it('sends a resumed session only the set values still pending, once each', async () => {
-    await gw.device2.addIdentity({ identity: 'resumer', auth: { type: 'token', key: tokenFor('resumerA') } });
-    const first = await rawClient({ clientId: 'mine', token: tokenFor('resumerA'), clean: false });
-    await expect.poll(() => gw.devices.connectedCount()).toBe(1);
-    await gw.device2.setIdentityState({ identity: 'resumer', mode: 'old' });
-    await gw.device2.setIdentityState({ identity: 'resumer', mode: 'new' });
-    await expect.poll(() => first.packets().filter((type) => type === PUBLISH).length).toBe(2);
-    first.socket.destroy();
-    await expect.poll(() => gw.devices.connectedCount()).toBe(0);
+    await leaveUnacknowledged([{ mode: 'old' }, { mode: 'new' }]);
     const received: string[] = [];
     const back = await device('resumer', { clientId: 'mine', clean: false });
     back.on('message', (_topic, payload) => received.push(payload.toString()));
@@ -148,13 +155,7 @@ describe('MQTT sessions belong to identities', () => {
   });
 
   it('sends a resumed session the set values of resources without sync that it held unacknowledged', async () => {
-    await gw.device2.addIdentity({ identity: 'resumer', auth: { type: 'token', key: tokenFor('resumerA') } });
-    const first = await rawClient({ clientId: 'mine', token: tokenFor('resumerA'), clean: false });
-    await expect.poll(() => gw.devices.connectedCount()).toBe(1);
-    await gw.device2.setIdentityState({ identity: 'resumer', level: 4 });
-    await expect.poll(() => first.packets()).toContain(PUBLISH);
-    first.socket.destroy();
-    await expect.poll(() => gw.devices.connectedCount()).toBe(0);
+    await leaveUnacknowledged([{ level: 4 }]);
     const back = await device('resumer', { clientId: 'mine', clean: false });
     const received: string[] = [];
     back.on('message', (topic, payload) => received.push(`${topic.split('/')[1]}=${payload.toString()}`));
