@@ -87,6 +87,14 @@ async function leaveUnacknowledged(sets: Record<string, string | number>[]) {
   await expect.poll(() => gw.devices.connectedCount()).toBe(0);
 }
 
+/** The device comes back to its persistent session; `received` collects `<alias>=<value>`. */
+async function resume(identity: string, clientId: string) {
+  const client = await device(identity, { clientId, clean: false });
+  const received: string[] = [];
+  client.on('message', (topic, payload) => received.push(`${topic.split('/')[1]}=${payload.toString()}`));
+  return { client, received };
+}
+
 beforeEach(async () => {
   gw = await startMqttGateway();
   await gw.device2.addResource({ alias: 'mode', format: 'string', settable: true });
@@ -136,30 +144,24 @@ describe('MQTT sessions belong to identities', () => {
     expect(received).toEqual([]);
 
     // The device itself gets it again when it comes back, once.
-    const again: string[] = [];
-    const back = await device('victim', { clientId: 'shared', clean: false });
-    back.on('message', (_topic, payload) => again.push(payload.toString()));
-    await expect.poll(() => again).toEqual(['secret']);
-    await back.subscribeAsync('$resource/#');
-    expect(again).toEqual(['secret']);
+    const back = await resume('victim', 'shared');
+    await expect.poll(() => back.received).toEqual(['mode=secret']);
+    await back.client.subscribeAsync('$resource/#');
+    expect(back.received).toEqual(['mode=secret']);
   });
 
   it('sends a resumed session only the set values still pending, once each', async () => {
     await leaveUnacknowledged([{ mode: 'old' }, { mode: 'new' }]);
-    const received: string[] = [];
-    const back = await device('resumer', { clientId: 'mine', clean: false });
-    back.on('message', (_topic, payload) => received.push(payload.toString()));
-    await expect.poll(() => received).toEqual(['new']);
-    await back.subscribeAsync('$resource/#');
-    expect(received).toEqual(['new']);
+    const back = await resume('resumer', 'mine');
+    await expect.poll(() => back.received).toEqual(['mode=new']);
+    await back.client.subscribeAsync('$resource/#');
+    expect(back.received).toEqual(['mode=new']);
   });
 
   it('sends a resumed session the set values of resources without sync that it held unacknowledged', async () => {
     await leaveUnacknowledged([{ level: 4 }]);
-    const back = await device('resumer', { clientId: 'mine', clean: false });
-    const received: string[] = [];
-    back.on('message', (topic, payload) => received.push(`${topic.split('/')[1]}=${payload.toString()}`));
-    await expect.poll(() => received).toEqual(['level=4']);
+    const back = await resume('resumer', 'mine');
+    await expect.poll(() => back.received).toEqual(['level=4']);
   });
 
   it('keeps no session for connections without credentials, whatever they ask', async () => {
