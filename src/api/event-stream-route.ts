@@ -25,6 +25,17 @@ export const EventStreamQuery = Type.Object(
 );
 type EventStreamQuery = Static<typeof EventStreamQuery>;
 
+export const EventStreamHeaders = Type.Object({
+  'last-event-id': Type.Optional(
+    Type.String({
+      maxLength: 128,
+      description:
+        'The id of the last event received (EventSource sends it when it reconnects): the stream starts with ' +
+        'the events after it that are still kept, or with a `missed` event when it is no longer kept.',
+    }),
+  ),
+});
+
 function list(text: string | undefined): string[] | undefined {
   if (text === undefined) return undefined;
   const items = text
@@ -54,9 +65,11 @@ function filters(query: EventStreamQuery) {
 export function registerEventStreamRoute(scope: FastifyInstance, hub: EventStreamHub): void {
   scope.get(EVENT_STREAM_PATH, {
     config: { operation: 'events' },
-    schema: { querystring: EventStreamQuery },
+    schema: { querystring: EventStreamQuery, headers: EventStreamHeaders },
     handler: (request, reply) => {
       const { types, identities } = filters(request.query as EventStreamQuery);
+      const lastEventId =
+        (request.headers as Static<typeof EventStreamHeaders>)['last-event-id'] || undefined;
       // From here on the response is ours: Fastify neither serialises nor ends it.
       reply.hijack();
       const res = reply.raw;
@@ -70,14 +83,17 @@ export function registerEventStreamRoute(scope: FastifyInstance, hub: EventStrea
         connection: 'close',
       });
       res.write(': connected\n\n');
-      const remove = hub.add({
-        types,
-        identities,
-        backlog: () => res.writableLength,
-        write: (chunk) => void res.write(chunk),
-        end: () => res.end(),
-        destroy: () => res.destroy(),
-      });
+      const remove = hub.add(
+        {
+          types,
+          identities,
+          backlog: () => res.writableLength,
+          write: (chunk) => void res.write(chunk),
+          end: () => res.end(),
+          destroy: () => res.destroy(),
+        },
+        lastEventId,
+      );
       res.on('close', remove);
     },
   });

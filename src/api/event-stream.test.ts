@@ -71,13 +71,62 @@ describe('the event stream hub', () => {
     expect(ofB.events()).toEqual(['deleted:b']);
   });
 
-  it('subscribes to events only while a client is connected', () => {
-    const { source, hub: streams } = hub();
+  it('takes events only while a client is connected, and for a while after the last one left', async () => {
+    const { source, hub: streams } = hub({ lingerMs: 20 });
     expect(source.subscribers).toBe(0);
     const remove = streams.add(new FakeClient());
     expect(source.subscribers).toBe(1);
     remove();
-    expect(source.subscribers).toBe(0);
+    expect(source.subscribers).toBe(1);
+    await vi.waitFor(() => expect(source.subscribers).toBe(0));
+  });
+
+  it('replays to a client that reconnects with Last-Event-ID the events it missed, through its filters', async () => {
+    let n = 0;
+    const source = new ManualSource();
+    const streams = new EventStreamHub(
+      source,
+      createEventIds(() => `e${++n}`),
+      new MemoryLog(),
+    );
+    const first = new FakeClient(null, new Set(['a']));
+    const remove = streams.add(first);
+    source.publish(event('a', 1)); // e1
+    await nextTurn();
+    remove();
+    source.publish(event('a', 2)); // e2: missed
+    source.publish(event('b', 3)); // e3: not for this client
+    source.publish(event('a', 4)); // e4: missed
+    await nextTurn();
+    const again = new FakeClient(null, new Set(['a']));
+    streams.add(again, 'e1');
+    source.publish(event('a', 5)); // e5: live
+    await nextTurn();
+    expect([...again.text.matchAll(/^id: (.*)$/gm)].map((m) => m[1])).toEqual(['e2', 'e4', 'e5']);
+    streams.closeAll();
+  });
+
+  it('tells a client whose Last-Event-ID is no longer kept that it missed events', async () => {
+    let n = 0;
+    const source = new ManualSource();
+    const streams = new EventStreamHub(
+      source,
+      createEventIds(() => `e${++n}`),
+      new MemoryLog(),
+      {
+        replayEvents: 2,
+      },
+    );
+    streams.add(new FakeClient());
+    for (let k = 0; k < 3; k++) source.publish(event('a', k));
+    await nextTurn();
+    const late = new FakeClient();
+    streams.add(late, 'e1');
+    expect(late.text).toBe('event: missed\ndata: {"after":"e1"}\n\n');
+    const recent = new FakeClient();
+    streams.add(recent, 'e2');
+    expect(recent.events()).toEqual(['data_in:a']);
+    streams.closeAll();
   });
 
   it('disconnects a client that does not read once it is too far behind, and serves the others', async () => {

@@ -15,8 +15,12 @@ export interface EventStreamReader {
 }
 
 /** Opens `GET /api/v1/events` with fetch and parses the Server-Sent Events as they stream in. */
-export async function openEventStream(url: string, token: string): Promise<EventStreamReader> {
-  const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+export async function openEventStream(
+  url: string,
+  token: string,
+  headers: Record<string, string> = {},
+): Promise<EventStreamReader> {
+  const response = await fetch(url, { headers: { ...headers, authorization: `Bearer ${token}` } });
   const messages: StreamMessage[] = [];
   const reader = response.body!.getReader();
   const decoder = new TextDecoder();
