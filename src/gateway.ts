@@ -191,7 +191,15 @@ export function createGateway(
         `the webhook of ${envName('webhookUrl')} is no longer configured: removed with its deliveries`,
       );
     }
-    if (config.eventHandler === undefined) return;
+    if (config.eventHandler === undefined) {
+      const dropped = await store.handlerQueue.clear();
+      if (dropped > 0)
+        logger.warn(
+          { dropped },
+          `no ${envName('eventHandler')} is configured: the events queued for the event handler are dropped`,
+        );
+      return;
+    }
     let handler;
     try {
       handler = await loadEventHandler(config.eventHandler);
@@ -203,6 +211,7 @@ export function createGateway(
     const runner = new EventHandlerRunner(
       handler,
       checkedDevice2(device2),
+      store.handlerQueue,
       logger.child({ component: 'event-handler' }),
     );
     eventHandler = runner;

@@ -1,5 +1,8 @@
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDevice2Client } from 'fleetgate/client';
@@ -75,4 +78,96 @@ describe('durability', () => {
       db.close();
     }
   }, 60_000);
+
+  it('delivers the data_in of every acknowledged message to webhooks and the event handler after SIGKILL', async () => {
+    // The handler appends "<identity> <value>" for each data_in; the webhook's receiver is down,
+    // so its deliveries stay in the outbox, where they can be counted.
+    const dir = mkdtempSync(join(tmpdir(), 'fleetgate-crash-events-'));
+    const handled = join(dir, 'handled.txt');
+    const module = join(dir, 'handler.mjs');
+    writeFileSync(
+      module,
+      `import { appendFileSync } from 'node:fs';
+       export default function (event) {
+         if (event.type !== 'data_in') return;
+         for (const { values } of event.payload)
+           appendFileSync(${JSON.stringify(handled)}, event.identity + ' ' + values.counter + '\\n');
+       }`,
+    );
+    const options = {
+      args: ['--event-handler', module],
+      env: {
+        FLEETGATE_WEBHOOK_URL: `http://127.0.0.1:${await closedPort()}/hook`,
+        FLEETGATE_WEBHOOK_SECRET: 'crash-test-secret-0123',
+      },
+    };
+    gateway = await startGateway(options);
+    const api = createDevice2Client({ url: gateway.url, token: gateway.token() });
+    await api.addResource({ alias: 'counter', format: 'number' });
+    for (let n = 0; n < DEVICES; n++)
+      await api.addIdentity({ identity: `crash-${n}`, auth: { type: 'token', key: token(n) } });
+    const url = `mqtt://127.0.0.1:${gateway.ports.mqtt}`;
+    const acked = Array.from({ length: DEVICES }, () => new Set<number>());
+    const load = Promise.all(acked.map((set, n) => publishUntilKilled(url, n, set)));
+    await expect.poll(() => Math.min(...acked.map((s) => s.size)), { timeout: 20_000 }).toBeGreaterThan(200);
+    expect(await gateway.stop('SIGKILL')).toBe(null);
+    await load;
+
+    // The restart handles what the handler had not; every acknowledged value is then in its file.
+    const dataDir = gateway.dataDir;
+    gateway = await startGateway({ ...options, dataDir });
+    const handledValues = () => {
+      const byDevice = acked.map(() => new Set<number>());
+      if (!existsSync(handled)) return byDevice;
+      for (const line of readFileSync(handled, 'utf8').split('\n')) {
+        const [identity, value] = line.split(' ');
+        if (identity?.startsWith('crash-')) byDevice[Number(identity.slice(6))]!.add(Number(value));
+      }
+      return byDevice;
+    };
+    const missing = () =>
+      acked.flatMap((set, n) =>
+        [...set].filter((v) => !handledValues()[n]!.has(v)).map((v) => `crash-${n}:${v}`),
+      );
+    await expect.poll(missing, { timeout: 20_000 }).toEqual([]);
+    expect(await gateway.stop('SIGTERM')).toBe(0);
+
+    const db = new Database(join(dataDir, 'fleetgate.db'), { readonly: true });
+    try {
+      const queued = acked.map(() => new Set<number>());
+      for (const body of db
+        .prepare("SELECT body FROM webhook_outbox WHERE webhook_id = 'config'")
+        .pluck()
+        .all() as string[]) {
+        const event = JSON.parse(body) as {
+          type: string;
+          identity: string;
+          payload?: { values: { counter?: number } }[];
+        };
+        if (event.type !== 'data_in' || !event.identity.startsWith('crash-')) continue;
+        for (const { values } of event.payload ?? [])
+          queued[Number(event.identity.slice(6))]!.add(values.counter!);
+      }
+      for (let n = 0; n < DEVICES; n++) {
+        const lost = [...acked[n]!].filter((value) => !queued[n]!.has(value));
+        expect(lost, `device crash-${n}: acknowledged but its data_in is not in the webhook outbox`).toEqual(
+          [],
+        );
+      }
+    } finally {
+      db.close();
+    }
+  }, 90_000);
 });
+
+/** A port nothing listens on: deliveries to it fail at once and wait for their retry. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -68,6 +68,30 @@ describe('the event stream, through the real process', () => {
     expect(await gateway.stop('SIGTERM')).toBe(0);
     await Promise.all([everything.ended, deletions.ended, ofDev2.ended]);
   });
+
+  it('replays to a stream that reconnects with Last-Event-ID the events it missed', async () => {
+    const gateway = await start();
+    const token = gateway.token();
+    const device2 = createDevice2Client({ url: gateway.url, token });
+    await device2.addIdentity({ identity: 'dev-1' });
+    const first = await openEventStream(`${gateway.url}/api/v1/events`, token);
+    await device2.removeIdentity({ identity: 'dev-1' });
+    await vi.waitFor(() => expect(first.messages).toHaveLength(1), WAIT);
+    await first.cancel();
+    for (const identity of ['dev-2', 'dev-3']) {
+      await device2.addIdentity({ identity });
+      await device2.removeIdentity({ identity });
+    }
+    const again = await openEventStream(`${gateway.url}/api/v1/events`, token, {
+      'last-event-id': first.messages[0]!.id!,
+    });
+    await vi.waitFor(() => expect(again.messages).toHaveLength(2), WAIT);
+    expect(again.messages.map((m) => summary(m.data))).toEqual(['deleted:dev-2', 'deleted:dev-3']);
+    const unknown = await openEventStream(`${gateway.url}/api/v1/events`, token, { 'last-event-id': 'gone' });
+    await vi.waitFor(() => expect(unknown.messages).toHaveLength(1), WAIT);
+    expect(unknown.messages[0]).toMatchObject({ event: 'missed', data: { after: 'gone' } });
+    expect(await gateway.stop('SIGTERM')).toBe(0);
+  });
 });
 
 describe('the event handler module, through the real process', () => {

@@ -35,4 +35,31 @@ describe('in-process bus', () => {
     expect(seen).toEqual([event]);
     expect(failures).toHaveLength(1);
   });
+
+  it('says when every keeping subscriber has stored the events, and nothing when none waits', async () => {
+    const bus = new InProcessBus(() => {});
+    expect(bus.kept()).toBeUndefined();
+    const settle: (() => void)[] = [];
+    const waiting = () => new Promise<void>((resolve) => settle.push(resolve));
+    let first: Promise<void> | undefined;
+    let second: Promise<void> | undefined;
+    const stopFirst = bus.subscribe(
+      () => {},
+      () => (first ??= waiting()),
+    );
+    bus.subscribe(
+      () => {},
+      () => (second ??= waiting()),
+    );
+    let done = false;
+    void bus.kept()!.then(() => (done = true));
+    settle[0]!();
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(done).toBe(false);
+    settle[1]!();
+    await expect.poll(() => done).toBe(true);
+    stopFirst();
+    expect(bus.kept()).toBe(second);
+  });
 });

@@ -205,7 +205,7 @@ export class DeviceAuth {
       for (let attempt = 0; attempt < 32; attempt++) {
         const generated = generateIdentity(settings.identity_format);
         if (await this.tryInsert(generated, 'token', credential)) {
-          this.provisioned(generated, ctx);
+          await this.provisioned(generated, ctx);
           return { identity: generated, token };
         }
       }
@@ -221,7 +221,7 @@ export class DeviceAuth {
       if (violation) throw invalidParameter('id', violation);
       tokenExpected();
       if (await this.tryInsert(identity, 'token', credential)) {
-        this.provisioned(identity, ctx);
+        await this.provisioned(identity, ctx);
         return { identity, token };
       }
       // Another device presented the same identity at the same moment and won.
@@ -256,7 +256,7 @@ export class DeviceAuth {
     const violation = identityFormatViolation(identity, settings.identity_format);
     if (violation) throw unauthorized();
     if (!(await this.tryInsert(identity, authType, credential))) throw unauthorized();
-    this.provisioned(identity, ctx);
+    await this.provisioned(identity, ctx);
     return { identity, permission: {} };
   }
 
@@ -276,7 +276,7 @@ export class DeviceAuth {
     }
     if (status === 'expired') {
       this.activity.record('expired', record.identity);
-      this.publish('expired', record.identity, ctx);
+      await this.publish('expired', record.identity, ctx);
       throw forbidden('expired', `the provisioning window of identity "${record.identity}" has closed`);
     }
     this.checkProvisioningOpen(settings, ctx);
@@ -285,7 +285,7 @@ export class DeviceAuth {
         reason: 'already_provisioned',
       });
     }
-    this.provisioned(record.identity, ctx);
+    await this.provisioned(record.identity, ctx);
   }
 
   private async tryInsert(identity: string, authType: AuthType, credential: string): Promise<boolean> {
@@ -307,12 +307,17 @@ export class DeviceAuth {
     }
   }
 
-  private provisioned(identity: string, ctx: ConnectionContext): void {
+  private async provisioned(identity: string, ctx: ConnectionContext): Promise<void> {
     this.activity.record('provisioned', identity);
-    this.publish('provisioned', identity, ctx);
+    await this.publish('provisioned', identity, ctx);
   }
 
-  private publish(type: 'provisioned' | 'expired', identity: string, ctx: ConnectionContext): void {
+  /** Resolves once the event is stored for the consumers that deliver at least once. */
+  private async publish(
+    type: 'provisioned' | 'expired',
+    identity: string,
+    ctx: ConnectionContext,
+  ): Promise<void> {
     this.events.publish({
       type,
       identity,
@@ -321,5 +326,6 @@ export class DeviceAuth {
       timestamp: this.clock.nowMicros(),
       connection_id: ctx.connectionId,
     });
+    await this.events.kept?.();
   }
 }

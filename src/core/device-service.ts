@@ -220,6 +220,9 @@ export class DeviceService {
         });
       }
       activity.recordPublish(identity, payloadBytes, valueCount, now);
+      // At least once: the publish is acknowledged only once its data_in is stored for delivery.
+      const kept = listened ? events.kept?.() : undefined;
+      if (kept) await kept;
     } catch (error) {
       // Channels it added in memory may not have been written.
       if (parserInputs) this.deps.signalParser?.forget(identity);

@@ -175,6 +175,7 @@ export function createCore({
       signalParser.forget(p.identity);
       connections.closeAll(p.identity, 'identity deleted');
       events.publish(deletedEvent(p.identity, clock));
+      await events.kept?.();
     },
     removeIdentities: async (p) => {
       for (const identity of await identities.removeMany(p.identities)) {
@@ -183,6 +184,7 @@ export function createCore({
         connections.closeAll(identity, 'identity deleted');
         events.publish(deletedEvent(identity, clock));
       }
+      await events.kept?.();
     },
     getIdentityState: (p) => state.get(p.identity),
     setIdentityState: ({ identity, simulate, ...values }) => state.set(identity, values, simulate ?? false),

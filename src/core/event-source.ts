@@ -1,10 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { GatewayEvent } from './events.js';
 
+/**
+ * A consumer that delivers at least once says when the events it has taken are stored: undefined
+ * when none waits, else a promise that settles once they are (and rejects if they could not be).
+ */
+export type Keeper = () => Promise<void> | undefined;
+
 /** Where event consumers subscribe; the in-process bus is one. */
 export interface EventSource {
-  /** Returns the function that ends the subscription. */
-  subscribe(handler: (event: GatewayEvent) => void): () => void;
+  /**
+   * Returns the function that ends the subscription. A `keeper` makes the publishers' `kept()`
+   * wait for this consumer too.
+   */
+  subscribe(handler: (event: GatewayEvent) => void, keeper?: Keeper): () => void;
 }
 
 /** The logging the event consumers need; a pino logger is one. */

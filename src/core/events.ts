@@ -21,4 +21,12 @@ export interface EventPublisher {
    * their event objects are not built at all. Absent means yes.
    */
   listened?(): boolean;
+  /**
+   * Settles once every event published so far is stored by each consumer that delivers at least
+   * once (the webhook outbox, the event handler's queue); undefined when none has any waiting.
+   * Whoever acknowledges what raised an event (a PUBACK, an HTTP answer) awaits it first, so that an
+   * acknowledged publish has its events delivered even if the process dies just after. It rejects
+   * when they could not be stored: the acknowledgement must not go out. Absent means nothing waits.
+   */
+  kept?(): Promise<void> | undefined;
 }

@@ -8,6 +8,7 @@ import type { RestoreStore } from './restore-ports.js';
 import type { ResourceDefinition } from './schemas/resource.js';
 import type { GatewaySettings } from './schemas/settings.js';
 import type { WebhookStore } from './webhook-ports.js';
+import type { HandlerQueueStore } from './handler-queue-ports.js';
 
 /**
  * Storage ports. Every method is atomic on its own: an adapter runs it in one transaction, so a
@@ -165,6 +166,8 @@ export interface Store {
   series: TimeSeriesStore;
   /** Webhooks and their delivery outbox (core/webhook-ports.ts). */
   webhooks: WebhookStore;
+  /** The event handler module's queue (core/handler-queue-ports.ts). */
+  handlerQueue: HandlerQueueStore;
   /** Samples by day for the archive, and partitions set aside for it (core/archive-ports.ts). */
   archive: ArchiveSource;
   /** Restore tasks and restored data (core/restore-ports.ts). */

@@ -77,6 +77,7 @@ export class StateService {
         payload: [{ timestamp, values: Object.fromEntries(writes.map((w) => [w.resource, w.reported!])) }],
         updated_resources: writes.map((w) => w.resource),
       });
+      await this.events.kept?.();
     }
   }
 

@@ -13,8 +13,8 @@ const MAX_IDENTITIES = 100_000;
 
 /**
  * The event handler module as a signal consumer (`script_async`): it receives every data_in event,
- * so it consumes every signal of every identity. What it has handled lives in memory only (as its
- * queue does): after a restart, or for an identity forgotten beyond MAX_IDENTITIES, the offset is
+ * so it consumes every signal of every identity. What it has handled lives in memory only (its
+ * queue is stored): after a restart, or for an identity forgotten beyond MAX_IDENTITIES, the offset is
  * null until its next data_in.
  */
 export class EventHandlerSessions implements SubscriberSource {
@@ -23,7 +23,7 @@ export class EventHandlerSessions implements SubscriberSource {
   constructor(
     private readonly deps: {
       /** Events of the identity queued or being handled. */
-      waiting: (identity: string) => number;
+      waiting: (identity: string) => Promise<number>;
       now: () => number;
       maxIdentities?: number;
     },
@@ -43,9 +43,9 @@ export class EventHandlerSessions implements SubscriberSource {
       this.progress.delete(this.progress.keys().next().value!);
   }
 
-  sessions(identity: string, signals: string[]): SubscriberSession[] {
+  async sessions(identity: string, signals: string[]): Promise<SubscriberSession[]> {
     const progress = this.progress.get(identity);
-    const status = this.deps.waiting(identity) > 0 ? 'pending' : progress?.failed ? 'failed' : 'ok';
+    const status = (await this.deps.waiting(identity)) > 0 ? 'pending' : progress?.failed ? 'failed' : 'ok';
     return signals.map((signal) => ({
       signal,
       sessionId: 'event-handler',

@@ -89,11 +89,11 @@ describe('webhooks as signal subscribers', () => {
 });
 
 describe('the event handler as a signal subscriber', () => {
-  it('moves its offset with the data_in events it handled, and shows failures and waiting events', () => {
+  it('moves its offset with the data_in events it handled, and shows failures and waiting events', async () => {
     let waiting = 0;
     let now = T;
-    const sessions = new EventHandlerSessions({ waiting: () => waiting, now: () => now });
-    expect(sessions.sessions('a', ['temp'])).toEqual([
+    const sessions = new EventHandlerSessions({ waiting: () => Promise.resolve(waiting), now: () => now });
+    expect(await sessions.sessions('a', ['temp'])).toEqual([
       {
         signal: 'temp',
         sessionId: 'event-handler',
@@ -108,25 +108,28 @@ describe('the event handler as a signal subscriber', () => {
     sessions.settled({ ...dataIn('a', []), type: 'connect' }, false);
     now += 1;
     sessions.settled(dataIn('a', [T - 20]), true);
-    expect(sessions.sessions('a', ['temp'])[0]).toMatchObject({
+    expect((await sessions.sessions('a', ['temp']))[0]).toMatchObject({
       offset: T - 10,
       status: 'ok',
       lastUpdate: T + 1,
     });
     sessions.settled(dataIn('a', [T]), false);
-    expect(sessions.sessions('a', ['temp'])[0]).toMatchObject({ offset: T - 10, status: 'failed' });
+    expect((await sessions.sessions('a', ['temp']))[0]).toMatchObject({ offset: T - 10, status: 'failed' });
     waiting = 2;
-    expect(sessions.sessions('a', ['temp'])[0]?.status).toBe('pending');
-    expect(sessions.sessions('b', ['temp'])[0]).toMatchObject({ offset: null, status: 'pending' });
+    expect((await sessions.sessions('a', ['temp']))[0]?.status).toBe('pending');
+    expect((await sessions.sessions('b', ['temp']))[0]).toMatchObject({ offset: null, status: 'pending' });
   });
 
-  it('forgets the least recently handled identities beyond its bound', () => {
-    const sessions = new EventHandlerSessions({ waiting: () => 0, now: () => T, maxIdentities: 2 });
+  it('forgets the least recently handled identities beyond its bound', async () => {
+    const sessions = new EventHandlerSessions({
+      waiting: () => Promise.resolve(0),
+      now: () => T,
+      maxIdentities: 2,
+    });
     for (const identity of ['a', 'b', 'c']) sessions.settled(dataIn(identity, [T]), true);
-    expect(['a', 'b', 'c'].map((identity) => sessions.sessions(identity, ['x'])[0]?.offset)).toEqual([
-      null,
-      T,
-      T,
-    ]);
+    const offsets = await Promise.all(
+      ['a', 'b', 'c'].map(async (identity) => (await sessions.sessions(identity, ['x']))[0]?.offset),
+    );
+    expect(offsets).toEqual([null, T, T]);
   });
 });

@@ -1,21 +1,28 @@
-import type { EventLog, EventSource } from '../core/event-source.js';
+import { InProcessBus } from '../bus/in-process-bus.js';
+import type { EventLog, Keeper } from '../core/event-source.js';
 import type { GatewayEvent } from '../core/events.js';
 import type { WebhookRequest, WebhookResult, WebhookTransport } from '../core/webhook-ports.js';
 
 /* Shared by the tests of src/events (test-*.ts files are left out of the build). */
 
 /** An event source the test publishes to by hand, counting its subscribers. */
-export class ManualSource implements EventSource {
-  private readonly handlers = new Set<(event: GatewayEvent) => void>();
+export class ManualSource extends InProcessBus {
+  private count = 0;
+  constructor() {
+    super((error) => {
+      throw error;
+    });
+  }
   get subscribers(): number {
-    return this.handlers.size;
+    return this.count;
   }
-  subscribe(handler: (event: GatewayEvent) => void): () => void {
-    this.handlers.add(handler);
-    return () => this.handlers.delete(handler);
-  }
-  publish(event: GatewayEvent): void {
-    for (const handler of this.handlers) handler(event);
+  override subscribe(handler: (event: GatewayEvent) => void, keeper?: Keeper): () => void {
+    const unsubscribe = super.subscribe(handler, keeper);
+    this.count++;
+    return () => {
+      unsubscribe();
+      this.count--;
+    };
   }
 }
 

@@ -166,6 +166,27 @@ describe('webhook delivery', () => {
     await vi.waitFor(async () => expect((await h.store.webhooks.counts('w')).pending).toBe(1000));
   });
 
+  it('lets the publisher wait until its events are in the outbox, and refuses when they cannot be', async () => {
+    const h = await harness();
+    h.transport.answer = () => 'hang';
+    await h.add('w');
+    h.source.publish(event('a', 1));
+    const kept = h.source.kept();
+    expect((await h.store.webhooks.counts('w')).pending).toBe(0);
+    await kept;
+    expect((await h.store.webhooks.counts('w')).pending).toBe(1);
+
+    vi.spyOn(h.store.webhooks, 'enqueue').mockRejectedValueOnce(new Error('disk full'));
+    h.source.publish(event('a', 2));
+    await expect(h.source.kept()).rejects.toThrow('disk full');
+    expect(h.log.entries).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        message: expect.stringContaining('could not queue webhook') as string,
+      }),
+    );
+  });
+
   it('has at most `concurrency` attempts in flight per webhook, however many identities wait', async () => {
     const h = await harness({ delivery: { concurrency: 3 } });
     await h.add('w');

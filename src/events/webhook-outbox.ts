@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock.js';
 import type { EventIds, EventLog, EventSource } from '../core/event-source.js';
 import type { GatewayEvent } from '../core/events.js';
 import type { NewDelivery, WebhookRecord, WebhookStore } from '../core/webhook-ports.js';
+import { TurnBatches } from './turn-batches.js';
 
 interface Matcher {
   id: string;
@@ -25,15 +26,13 @@ export interface WebhookOutboxDeps {
  * once per turn of the event loop, in one transaction whatever their number (devices can publish
  * tens of thousands of events a second). With no webhook it is not subscribed at all.
  *
- * An event is durable once its turn's transaction commits; a crash before that (within one turn
- * of publishing) loses it for the webhooks.
+ * Its keeper makes acknowledgements wait for that transaction (EventPublisher.kept): an event
+ * whose publish was acknowledged is in the outbox.
  */
 export class WebhookOutbox {
   private matchers: Matcher[] = [];
   private unsubscribe: (() => void) | undefined;
-  private buffer: GatewayEvent[] = [];
-  private flushScheduled = false;
-  private readonly writes = new Set<Promise<void>>();
+  private readonly batches = new TurnBatches<GatewayEvent>((events) => this.write(events));
 
   constructor(private readonly deps: WebhookOutboxDeps) {}
 
@@ -45,26 +44,17 @@ export class WebhookOutbox {
       identities: w.identities && new Set(w.identities),
     }));
     if (this.matchers.length > 0 && !this.unsubscribe) {
-      this.unsubscribe = this.deps.source.subscribe(this.onEvent);
+      this.unsubscribe = this.deps.source.subscribe(
+        (event) => this.batches.push(event),
+        () => this.batches.kept(),
+      );
     } else if (this.matchers.length === 0 && this.unsubscribe) {
       this.unsubscribe();
       this.unsubscribe = undefined;
     }
   }
 
-  private readonly onEvent = (event: GatewayEvent): void => {
-    this.buffer.push(event);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
-  };
-
-  /** Writes what the current turn buffered. */
-  flush(): void {
-    this.flushScheduled = false;
-    const events = this.buffer;
-    this.buffer = [];
+  private async write(events: GatewayEvent[]): Promise<void> {
     const rows: NewDelivery[] = [];
     const touched = new Set<string>();
     const createdAt = this.deps.clock.nowMicros();
@@ -85,23 +75,22 @@ export class WebhookOutbox {
       }
     }
     if (rows.length === 0) return;
-    const write = this.deps.store.enqueue(rows).then(
-      () => this.deps.onQueued([...touched]),
-      (err: unknown) =>
-        this.deps.log.error(
-          { err, deliveries: rows.length },
-          'could not queue webhook deliveries; these events are not delivered',
-        ),
-    );
-    this.writes.add(write);
-    void write.finally(() => this.writes.delete(write));
+    try {
+      await this.deps.store.enqueue(rows);
+    } catch (err) {
+      this.deps.log.error(
+        { err, deliveries: rows.length },
+        'could not queue webhook deliveries: these events are not delivered, and their publishes not acknowledged',
+      );
+      throw err;
+    }
+    this.deps.onQueued([...touched]);
   }
 
   /** Stops taking events and writes the ones already taken. */
   async stop(): Promise<void> {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
-    this.flush();
-    await Promise.all(this.writes);
+    await this.batches.settled();
   }
 }

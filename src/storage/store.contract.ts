@@ -5,6 +5,7 @@ import { HOUR, newIdentity, NOW, rejection } from './contract-fixtures.js';
 import { describeDeviceMetricsContract } from './device-metrics.contract.js';
 import { describeResourceAndSettingsContract } from './resource-settings.contract.js';
 import { describeWebhookStoreContract } from './webhook-store.contract.js';
+import { describeHandlerQueueContract } from './handler-queue.contract.js';
 
 /**
  * The executable specification of the storage ports. Every adapter runs it with one line;
@@ -279,4 +280,5 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
   describeResourceAndSettingsContract(name, makeStore);
   describeDeviceMetricsContract(name, makeStore);
   describeWebhookStoreContract(name, makeStore);
+  describeHandlerQueueContract(name, makeStore);
 }

@@ -8,6 +8,7 @@ import { sql as timeSeries } from './migrations/006-time-series.js';
 import { sql as archiveRestore } from './migrations/007-archive-restore.js';
 import { sql as webhookProgress } from './migrations/009-webhook-progress.js';
 import { sql as stagedSamples } from './migrations/010-staged-samples.js';
+import { sql as handlerQueue } from './migrations/011-handler-queue.js';
 
 type Db = Database.Database;
 
@@ -32,6 +33,7 @@ const migrations: Migration[] = [
   { version: 7, name: 'archive-restore', sql: archiveRestore },
   { version: 9, name: 'webhook-progress', sql: webhookProgress },
   { version: 10, name: 'staged-samples', sql: stagedSamples },
+  { version: 11, name: 'handler-queue', sql: handlerQueue },
 ];
 
 /** The newest schema this build knows. */

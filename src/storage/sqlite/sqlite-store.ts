@@ -14,6 +14,7 @@ import { createSqliteRestoreStore } from './restore-store.js';
 import { createSqliteSettingsStore } from './settings-store.js';
 import { createSqliteTimeSeriesStore } from './time-series-store.js';
 import { createSqliteWebhookStore } from './webhook-store.js';
+import { createSqliteHandlerQueueStore } from './handler-queue-store.js';
 
 export interface SqliteStoreOptions {
   /**
@@ -50,6 +51,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     deviceMetrics: createSqliteDeviceMetricsStore(db),
     series: createSqliteTimeSeriesStore(db, ingestHooks),
     webhooks: createSqliteWebhookStore(db, groupCommit),
+    handlerQueue: createSqliteHandlerQueueStore(db, groupCommit),
     archive: createSqliteArchiveSource(db, ingestHooks),
     restores: createSqliteRestoreStore(db),
     async close() {
