@@ -11,9 +11,12 @@ export function metricTime(seconds: number): string {
 
 /** Parameters with the reference's defaults, as a store query; refuses a range that ends before it starts. */
 export function deviceMetricsQuery(params: GetDeviceMetricsParams, nowMicros: number): DeviceMetricsQuery {
-  const to = params.end_time ?? Math.floor(nowMicros / 1e6);
+  const now = Math.floor(nowMicros / 1e6);
+  // The range is [start_time, end_time). Now, the default end, includes its own second: otherwise
+  // during the first second of a minute that minute, with what was just recorded, would be left out.
+  const to = params.end_time ?? now + 1;
   const from = params.start_time ?? to - 3600;
-  if (from > to) {
+  if (from > (params.end_time ?? now)) {
     throw invalidParameter(
       'start_time',
       `${from} is after end_time ${to}${params.end_time === undefined ? ' (now)' : ''}`,
