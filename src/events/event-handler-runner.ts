@@ -35,9 +35,11 @@ export interface EventHandlerStats {
 
 interface Queued {
   seq: number;
-  event: GatewayEvent;
-  /** The publisher's object, shared with the other consumers: the handler gets a copy. */
-  shared: boolean;
+  identity: string;
+  /** The event as stored; each call gets its own copy, parsed from it. */
+  body: string;
+  /** The publisher's object, when it came from this run's publisher; the handler never sees it. */
+  event: GatewayEvent | undefined;
 }
 
 /**
@@ -99,9 +101,10 @@ export class EventHandlerRunner {
   }
 
   private async append(events: GatewayEvent[]): Promise<void> {
+    const rows = events.map((e) => ({ identity: e.identity, body: JSON.stringify(e) }));
     let seqs: number[];
     try {
-      seqs = await this.queue.append(events.map((e) => ({ identity: e.identity, body: JSON.stringify(e) })));
+      seqs = await this.queue.append(rows);
     } catch (err) {
       this.log.error(
         { err, events: events.length },
@@ -113,7 +116,7 @@ export class EventHandlerRunner {
       const seq = seqs[i]!;
       if (seq <= this.loadedUntil) continue; // read back from the queue already
       if (this.caughtUp && this.inMemory < this.options.maxInMemory) {
-        this.hold({ seq, event: events[i]!, shared: true });
+        this.hold({ seq, ...rows[i]!, event: events[i] });
       } else {
         this.caughtUp = false;
         this.leftUntil = seq;
@@ -125,7 +128,7 @@ export class EventHandlerRunner {
 
   private hold(queued: Queued): void {
     this.loadedUntil = queued.seq;
-    const identity = queued.event.identity;
+    const identity = queued.identity;
     let lane = this.lanes.get(identity);
     if (!lane) {
       lane = [];
@@ -148,7 +151,7 @@ export class EventHandlerRunner {
         if (this.stopped) return;
         for (const row of rows) {
           if (row.seq > this.loadedUntil)
-            this.hold({ seq: row.seq, event: JSON.parse(row.body) as GatewayEvent, shared: false });
+            this.hold({ ...row, event: undefined });
         }
         // Events stored while reading, and left out, are read next time round.
         if (rows.length < room && this.leftUntil <= this.loadedUntil) this.caughtUp = true;
@@ -209,17 +212,17 @@ export class EventHandlerRunner {
     }
   }
 
-  private async call({ event, shared }: Queued): Promise<void> {
+  private async call(queued: Queued): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), this.options.timeoutMs);
     });
-    // A handler that throws before its first await rejects like one that rejects later.
-    // Its own copy: the publisher's object is shared with the other consumers, which may not have
-    // serialised it yet.
+    // A handler that throws before its first await rejects like one that rejects later. Its own
+    // copy: the handler may change it, and the publisher's object is the other consumers' too.
     const running = new Promise<unknown>((resolve) =>
-      resolve(this.handler(shared ? structuredClone(event) : event, this.device2)),
+      resolve(this.handler(JSON.parse(queued.body) as GatewayEvent, this.device2)),
     );
+    const event = queued.event ?? (JSON.parse(queued.body) as GatewayEvent);
     try {
       const outcome = await Promise.race([running, timedOut]);
       if (outcome === 'timeout') {

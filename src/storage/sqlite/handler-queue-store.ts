@@ -14,7 +14,8 @@ export function createSqliteHandlerQueueStore(
   const after = db.prepare<[number, number], QueuedEvent>(
     'SELECT seq, identity, body FROM handler_queue WHERE seq > ? ORDER BY seq LIMIT ?',
   );
-  const remove = db.prepare<[number]>('DELETE FROM handler_queue WHERE seq = ?');
+  // One statement for a turn's handled events, however many.
+  const remove = db.prepare<[string]>('DELETE FROM handler_queue WHERE seq IN (SELECT value FROM json_each(?))');
   const count = db.prepare<[string], number>('SELECT count(*) FROM handler_queue WHERE identity = ?').pluck();
   return {
     append(events) {
@@ -25,9 +26,7 @@ export function createSqliteHandlerQueueStore(
     },
     async remove(seqs) {
       if (seqs.length === 0) return;
-      await groupCommit.run(() => {
-        for (const seq of seqs) remove.run(seq);
-      });
+      await groupCommit.run(() => remove.run(JSON.stringify(seqs)));
     },
     count(identity) {
       return groupCommit.read(() => count.get(identity) ?? 0);

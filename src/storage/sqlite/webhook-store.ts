@@ -117,10 +117,16 @@ export function createSqliteWebhookStore(db: Database.Database, groupCommit: Gro
       'INSERT INTO webhook_outbox (webhook_id, identity, event_id, body, created_at) VALUES (?, ?, ?, ?, ?)',
     );
     let queued = 0;
+    // One lane per webhook and identity: a device's many events of one turn open it once.
+    const opened = new Set<string>();
     for (const d of deliveries) {
       if (!existing.has(d.webhookId)) continue;
       insert.run(d.webhookId, d.identity, d.eventId, d.body, d.createdAt);
-      openLane(d.webhookId, d.identity, d.createdAt);
+      const lane = `${d.webhookId.length}:${d.webhookId}${d.identity}`;
+      if (!opened.has(lane)) {
+        opened.add(lane);
+        openLane(d.webhookId, d.identity, d.createdAt);
+      }
       queued++;
     }
     return queued;
