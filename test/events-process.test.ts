@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import mqtt from 'mqtt';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -121,6 +122,48 @@ describe('the event handler module, through the real process', () => {
       WAIT,
     );
     expect(await gateway.stop('SIGTERM')).toBe(0);
+  });
+
+  it('keeps across a stop what it has not handled, and gets the disconnects of the stop', async () => {
+    // Each call appends "<type> <identity>". While the file \`slow\` exists, a call for dev-slow
+    // outlasts the 5 s a stop waits.
+    const dir = mkdtempSync(join(tmpdir(), 'fleetgate-handled-'));
+    const file = join(dir, 'handled.txt');
+    const slow = join(dir, 'slow');
+    writeFileSync(slow, '');
+    const module = handlerModule(`
+      import { appendFileSync, existsSync } from 'node:fs';
+      export default async function (event) {
+        if (event.identity === 'dev-slow' && existsSync(${JSON.stringify(slow)}))
+          await new Promise((r) => setTimeout(r, 60_000));
+        appendFileSync(${JSON.stringify(file)}, event.type + ' ' + event.identity + '\\n');
+      }
+    `);
+    const handled = () => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n') : []);
+    const first = await start({ args: ['--event-handler', module] });
+    const device2 = createDevice2Client({ url: first.url, token: first.token() });
+    await device2.addIdentity({ identity: 'dev-mqtt', auth: { type: 'token', key: 'k'.repeat(40) } });
+    const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${first.ports.mqtt}`, {
+      username: '',
+      password: 'k'.repeat(40),
+      reconnectPeriod: 0,
+    });
+    device.on('error', () => {});
+    await vi.waitFor(() => expect(handled()).toContain('connect dev-mqtt'), WAIT);
+    await device2.addIdentity({ identity: 'dev-slow' });
+    await device2.removeIdentity({ identity: 'dev-slow' });
+    await device2.addIdentity({ identity: 'dev-slow' });
+    await device2.removeIdentity({ identity: 'dev-slow' });
+    expect(await first.stop('SIGTERM')).toBe(0);
+    device.end(true);
+    expect(handled().filter((l) => l.endsWith('dev-slow'))).toEqual([]);
+    rmSync(slow);
+
+    const second = await start({ dataDir: first.dataDir, args: ['--event-handler', module] });
+    await vi.waitFor(() => expect(handled().filter((l) => l.endsWith('dev-slow'))).toHaveLength(2), WAIT);
+    expect(handled().filter((l) => l.endsWith('dev-slow'))).toEqual(['deleted dev-slow', 'deleted dev-slow']);
+    expect(handled()).toContain('disconnect dev-mqtt');
+    expect(await second.stop('SIGTERM')).toBe(0);
   });
 
   it('logs a handler that throws, or leaves a rejection behind, and the gateway keeps serving', async () => {
