@@ -16,6 +16,7 @@ import type { DeviceService } from './core/device-service.js';
 import { createCore } from './core/device2.js';
 import { createEventIds } from './core/event-source.js';
 import type { Device2Api } from './core/operations.js';
+import { endConnectionsOfPreviousRun } from './core/previous-run.js';
 import { RetentionJob } from './core/retention.js';
 import type { SampleArchive } from './core/time-series-ports.js';
 import { WebhookService } from './core/webhook-service.js';
@@ -232,6 +233,17 @@ export function createGateway(
     async start() {
       try {
         await startEventConsumers();
+        const ended = await endConnectionsOfPreviousRun({
+          identities: store.identities,
+          events: bus,
+          activity: deviceMetrics.recorder,
+          clock,
+        });
+        if (ended > 0)
+          logger.warn(
+            { devices: ended },
+            'the previous run ended without closing these device connections: disconnect events raised',
+          );
       } catch (error) {
         await stop();
         throw error;

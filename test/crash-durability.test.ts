@@ -79,7 +79,7 @@ describe('durability', () => {
     }
   }, 60_000);
 
-  it('delivers the data_in of every acknowledged message to webhooks and the event handler after SIGKILL', async () => {
+  it('delivers the data_in of every acknowledged message, and the disconnects of the devices left connected, after SIGKILL', async () => {
     // The handler appends "<identity> <value>" for each data_in; the webhook's receiver is down,
     // so its deliveries stay in the outbox, where they can be counted.
     const dir = mkdtempSync(join(tmpdir(), 'fleetgate-crash-events-'));
@@ -89,6 +89,8 @@ describe('durability', () => {
       module,
       `import { appendFileSync } from 'node:fs';
        export default function (event) {
+         if (event.type === 'disconnect')
+           appendFileSync(${JSON.stringify(handled)}, event.identity + ' ' + event.protocol + '\\n');
          if (event.type !== 'data_in') return;
          for (const { values } of event.payload)
            appendFileSync(${JSON.stringify(handled)}, event.identity + ' ' + values.counter + '\\n');
@@ -109,7 +111,9 @@ describe('durability', () => {
     const url = `mqtt://127.0.0.1:${gateway.ports.mqtt}`;
     const acked = Array.from({ length: DEVICES }, () => new Set<number>());
     const load = Promise.all(acked.map((set, n) => publishUntilKilled(url, n, set)));
+    const connectedAt = Date.now();
     await expect.poll(() => Math.min(...acked.map((s) => s.size)), { timeout: 20_000 }).toBeGreaterThan(200);
+    await new Promise((resolve) => setTimeout(resolve, connectedAt + 1_000 - Date.now()));
     expect(await gateway.stop('SIGKILL')).toBe(null);
     await load;
 
@@ -130,6 +134,10 @@ describe('durability', () => {
         [...set].filter((v) => !handledValues()[n]!.has(v)).map((v) => `crash-${n}:${v}`),
       );
     await expect.poll(missing, { timeout: 20_000 }).toEqual([]);
+    // The devices the crash left online (all: connected for well over the 500 ms in which presence
+    // is stored) get their disconnects.
+    const lines = readFileSync(handled, 'utf8').split('\n');
+    for (let n = 0; n < DEVICES; n++) expect(lines).toContain(`crash-${n} restart`);
     expect(await gateway.stop('SIGTERM')).toBe(0);
 
     const db = new Database(join(dataDir, 'fleetgate.db'), { readonly: true });

@@ -202,7 +202,9 @@ describe('getDeviceMetrics refuses', () => {
     const minuteStart = Math.ceil(api.clock.now / MINUTE) * MINUTE;
     api.clock.now = minuteStart + 300_000; // 0.3 s into a minute
     await api.ok('addIdentity', { identity: 'a' });
-    expect((await api.ok('getDeviceMetrics', { metric_name: 'whitelisted' })).map((p) => p.value)).toEqual([1]);
+    expect((await api.ok('getDeviceMetrics', { metric_name: 'whitelisted' })).map((p) => p.value)).toEqual([
+      1,
+    ]);
   });
 
   it('a start_time after end_time, or after now without end_time, with 400 naming start_time', async () => {

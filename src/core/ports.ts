@@ -118,6 +118,11 @@ export interface IdentityStore {
    * once; it may be stored a moment later, since a crash that loses it loses nothing acknowledged.
    */
   markSeen(identity: string, seen: { at: number; ip?: string; online?: boolean }): Promise<void>;
+  /**
+   * The identities a previous run left online, ending without closing their connections (a
+   * crash): offline since the store opened. Given once; later calls give none.
+   */
+  takeLeftOnline(): Promise<{ identity: string; ip: string | null }[]>;
   /** false when the identity does not exist. */
   writeState(identity: string, writes: StateWrite[]): Promise<boolean>;
 }

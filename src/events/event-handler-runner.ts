@@ -150,8 +150,7 @@ export class EventHandlerRunner {
         this.loading = false;
         if (this.stopped) return;
         for (const row of rows) {
-          if (row.seq > this.loadedUntil)
-            this.hold({ ...row, event: undefined });
+          if (row.seq > this.loadedUntil) this.hold({ ...row, event: undefined });
         }
         // Events stored while reading, and left out, are read next time round.
         if (rows.length < room && this.leftUntil <= this.loadedUntil) this.caughtUp = true;

@@ -15,7 +15,9 @@ export function createSqliteHandlerQueueStore(
     'SELECT seq, identity, body FROM handler_queue WHERE seq > ? ORDER BY seq LIMIT ?',
   );
   // One statement for a turn's handled events, however many.
-  const remove = db.prepare<[string]>('DELETE FROM handler_queue WHERE seq IN (SELECT value FROM json_each(?))');
+  const remove = db.prepare<[string]>(
+    'DELETE FROM handler_queue WHERE seq IN (SELECT value FROM json_each(?))',
+  );
   const count = db.prepare<[string], number>('SELECT count(*) FROM handler_queue WHERE identity = ?').pluck();
   return {
     append(events) {

@@ -24,6 +24,7 @@ export function createSqliteIdentityStore(
   db: Database.Database,
   groupCommit: GroupCommit = createGroupCommit(db),
   presence: PresenceBuffer = createPresenceBuffer(db),
+  leftOnline: { identity: string; ip: string | null }[] = [],
 ): IdentityStore {
   registerRegexp(db);
   const statements = new StatementCache(db);
@@ -122,6 +123,9 @@ export function createSqliteIdentityStore(
     });
 
   return {
+    async takeLeftOnline() {
+      return leftOnline.splice(0);
+    },
     async insert(record) {
       return groupCommit.run(() => insert(record, record.createdAt));
     },

@@ -14,14 +14,22 @@ describe('sqlite store on disk', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fleetgate-sqlite-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('keeps data across reopening and marks every identity offline at start', async () => {
+  it('keeps data across reopening, marks every identity offline at start and names those it was for', async () => {
     const path = join(dir, 'reopen.db');
     const first = createSqliteStore(path);
-    await first.identities.insert(newIdentity('a'));
-    await first.identities.markSeen('a', { at: 1, online: true });
+    for (const identity of ['a', 'b', 'c']) await first.identities.insert(newIdentity(identity));
+    await first.identities.markSeen('a', { at: 1, ip: '10.0.0.1', online: true });
+    await first.identities.markSeen('c', { at: 2, online: true });
+    await first.identities.markSeen('b', { at: 3, online: true });
+    await first.identities.markSeen('b', { at: 4, online: false });
     await first.close();
     const second = createSqliteStore(path);
     expect(await second.identities.get('a')).toMatchObject({ identity: 'a', online: false, lastseen: 1 });
+    expect(await second.identities.takeLeftOnline()).toEqual([
+      { identity: 'a', ip: '10.0.0.1' },
+      { identity: 'c', ip: null },
+    ]);
+    expect(await second.identities.takeLeftOnline()).toEqual([]);
     await second.close();
   });
 

@@ -29,7 +29,13 @@ export interface SqliteStoreOptions {
 /** The embedded default backend: one SQLite file (or ':memory:' for tests). */
 export function createSqliteStore(path: string, options: SqliteStoreOptions = {}): Store {
   const db = openDatabase(path);
-  // A single process owns the file, so nobody is connected when it starts.
+  // A single process owns the file, so nobody is connected when it starts. Devices still online
+  // were connected when the previous run died: the gateway raises their disconnects.
+  const leftOnline = db
+    .prepare<[], { identity: string; ip: string | null }>(
+      'SELECT identity, lastip AS ip FROM identities WHERE online = 1 ORDER BY id',
+    )
+    .all();
   db.prepare('UPDATE identities SET online = 0 WHERE online = 1').run();
   upgradeLegacyPartitions(db);
   const groupCommit = createGroupCommit(db);
@@ -43,7 +49,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
   checkpointer?.rewindWith(() => ingest.rewind());
   const ingestHooks = { settle: () => ingest.settle(), partitionsDropped: () => ingest.partitionsDropped() };
   return {
-    identities: createSqliteIdentityStore(db, groupCommit, presence),
+    identities: createSqliteIdentityStore(db, groupCommit, presence, leftOnline),
     resources: createSqliteResourceStore(db),
     settings: createSqliteSettingsStore(db),
     devices: createSqliteDeviceIdentityStore(db, groupCommit),
