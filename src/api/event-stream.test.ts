@@ -51,6 +51,19 @@ function hub(options: Partial<EventStreamOptions> = {}) {
   };
 }
 
+/** A hub whose events get the ids e1, e2, … in the order they are sent. */
+function numberedHub(options: Partial<EventStreamOptions> = {}) {
+  let n = 0;
+  const source = new ManualSource();
+  const streams = new EventStreamHub(
+    source,
+    createEventIds(() => `e${++n}`),
+    new MemoryLog(),
+    options,
+  );
+  return { source, streams };
+}
+
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('the event stream hub', () => {
@@ -82,13 +95,7 @@ describe('the event stream hub', () => {
   });
 
   it('replays to a client that reconnects with Last-Event-ID the events it missed, through its filters', async () => {
-    let n = 0;
-    const source = new ManualSource();
-    const streams = new EventStreamHub(
-      source,
-      createEventIds(() => `e${++n}`),
-      new MemoryLog(),
-    );
+    const { source, streams } = numberedHub();
     const first = new FakeClient(null, new Set(['a']));
     const remove = streams.add(first);
     source.publish(event('a', 1)); // e1
@@ -107,16 +114,7 @@ describe('the event stream hub', () => {
   });
 
   it('tells a client whose Last-Event-ID is no longer kept that it missed events', async () => {
-    let n = 0;
-    const source = new ManualSource();
-    const streams = new EventStreamHub(
-      source,
-      createEventIds(() => `e${++n}`),
-      new MemoryLog(),
-      {
-        replayEvents: 2,
-      },
-    );
+    const { source, streams } = numberedHub({ replayEvents: 2 });
     streams.add(new FakeClient());
     for (let k = 0; k < 3; k++) source.publish(event('a', k));
     await nextTurn();
