@@ -120,9 +120,11 @@ export interface IdentityStore {
   markSeen(identity: string, seen: { at: number; ip?: string; online?: boolean }): Promise<void>;
   /**
    * The identities a previous run left online, ending without closing their connections (a
-   * crash): offline since the store opened. Given once; later calls give none.
+   * crash): offline since the store opened, and listed here until forgotten.
    */
-  takeLeftOnline(): Promise<{ identity: string; ip: string | null }[]>;
+  leftOnline(): Promise<{ identity: string; ip: string | null }[]>;
+  /** Their disconnects are raised: they are no longer listed by `leftOnline`. */
+  forgetLeftOnline(identities: string[]): Promise<void>;
   /** false when the identity does not exist. */
   writeState(identity: string, writes: StateWrite[]): Promise<boolean>;
 }

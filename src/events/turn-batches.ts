@@ -2,14 +2,16 @@
  * The items of one turn of the event loop, written together on the next turn (devices can publish
  * tens of thousands of events a second: one transaction per turn, not per event).
  *
- * `kept()` is how an acknowledgement waits for durability: it resolves once the current turn's
- * write has committed, and rejects if it failed. It is made only when asked for, so a write nobody
- * waits on costs no promise and its failure is nobody's unhandled rejection (`write` logs it).
+ * `kept()` is how an acknowledgement waits for durability: called right after an item is pushed,
+ * it settles once that item's write has committed, and rejects if the write failed. Its promise is
+ * made only when asked for, so a write nobody waits on costs no promise, and its failure is
+ * nobody's unhandled rejection (`write` logs it).
  */
 export class TurnBatches<T> {
   private buffer: T[] = [];
   private waiter:
     { promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void } | undefined;
+  /** The writes in flight, each settling as its write did. */
   private readonly writes = new Set<Promise<void>>();
 
   constructor(private readonly write: (items: T[]) => Promise<void>) {}
@@ -19,9 +21,12 @@ export class TurnBatches<T> {
     if (this.buffer.length === 1) setImmediate(this.flush);
   }
 
-  /** Settles once every item pushed so far is written; undefined when none waits. */
+  /** Settles once the items pushed and not yet written are; undefined when none waits. */
   kept(): Promise<void> | undefined {
-    if (this.buffer.length === 0) return this.writes.size === 0 ? undefined : this.settled();
+    if (this.buffer.length === 0) {
+      // Already handed to a write (a flush at stop): wait for the writes in flight.
+      return this.writes.size === 0 ? undefined : Promise.all(this.writes).then(() => undefined);
+    }
     if (!this.waiter) {
       let resolve!: () => void;
       let reject!: (error: unknown) => void;
@@ -38,17 +43,18 @@ export class TurnBatches<T> {
     this.buffer = [];
     const waiter = this.waiter;
     this.waiter = undefined;
-    const write = this.write(items).then(
+    const write = this.write(items);
+    this.writes.add(write);
+    write.then(
       () => waiter?.resolve(),
       (error: unknown) => waiter?.reject(error),
     );
-    this.writes.add(write);
-    void write.finally(() => this.writes.delete(write));
+    void write.catch(() => {}).finally(() => this.writes.delete(write));
   };
 
   /** Writes what is buffered and waits for every write in flight; never rejects. */
   async settled(): Promise<void> {
     this.flush();
-    await Promise.all(this.writes);
+    await Promise.allSettled(this.writes);
   }
 }

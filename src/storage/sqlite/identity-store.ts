@@ -24,7 +24,6 @@ export function createSqliteIdentityStore(
   db: Database.Database,
   groupCommit: GroupCommit = createGroupCommit(db),
   presence: PresenceBuffer = createPresenceBuffer(db),
-  leftOnline: { identity: string; ip: string | null }[] = [],
 ): IdentityStore {
   registerRegexp(db);
   const statements = new StatementCache(db);
@@ -123,8 +122,19 @@ export function createSqliteIdentityStore(
     });
 
   return {
-    async takeLeftOnline() {
-      return leftOnline.splice(0);
+    async leftOnline() {
+      return stmt('SELECT identity, ip FROM left_online ORDER BY identity').all() as {
+        identity: string;
+        ip: string | null;
+      }[];
+    },
+    async forgetLeftOnline(identities) {
+      if (identities.length === 0) return;
+      await groupCommit.run(() =>
+        stmt('DELETE FROM left_online WHERE identity IN (SELECT value FROM json_each(?))').run(
+          JSON.stringify(identities),
+        ),
+      );
     },
     async insert(record) {
       return groupCommit.run(() => insert(record, record.createdAt));

@@ -9,6 +9,7 @@ import { sql as archiveRestore } from './migrations/007-archive-restore.js';
 import { sql as webhookProgress } from './migrations/009-webhook-progress.js';
 import { sql as stagedSamples } from './migrations/010-staged-samples.js';
 import { sql as handlerQueue } from './migrations/011-handler-queue.js';
+import { sql as leftOnline } from './migrations/012-left-online.js';
 
 type Db = Database.Database;
 
@@ -34,6 +35,7 @@ const migrations: Migration[] = [
   { version: 9, name: 'webhook-progress', sql: webhookProgress },
   { version: 10, name: 'staged-samples', sql: stagedSamples },
   { version: 11, name: 'handler-queue', sql: handlerQueue },
+  { version: 12, name: 'left-online', sql: leftOnline },
 ];
 
 /** The newest schema this build knows. */

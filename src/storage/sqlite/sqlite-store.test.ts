@@ -14,7 +14,7 @@ describe('sqlite store on disk', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fleetgate-sqlite-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('keeps data across reopening, marks every identity offline at start and names those it was for', async () => {
+  it('keeps data across reopening, marks every identity offline at start and lists those it was for until forgotten', async () => {
     const path = join(dir, 'reopen.db');
     const first = createSqliteStore(path);
     for (const identity of ['a', 'b', 'c']) await first.identities.insert(newIdentity(identity));
@@ -25,12 +25,19 @@ describe('sqlite store on disk', () => {
     await first.close();
     const second = createSqliteStore(path);
     expect(await second.identities.get('a')).toMatchObject({ identity: 'a', online: false, lastseen: 1 });
-    expect(await second.identities.takeLeftOnline()).toEqual([
+    const left = [
       { identity: 'a', ip: '10.0.0.1' },
       { identity: 'c', ip: null },
-    ]);
-    expect(await second.identities.takeLeftOnline()).toEqual([]);
+    ];
+    expect(await second.identities.leftOnline()).toEqual(left);
     await second.close();
+    // Until forgotten (once their disconnects are raised), a start that failed before leaves them.
+    const third = createSqliteStore(path);
+    expect(await third.identities.leftOnline()).toEqual(left);
+    await third.identities.forgetLeftOnline(['a']);
+    await third.identities.remove(['c']);
+    expect(await third.identities.leftOnline()).toEqual([]);
+    await third.close();
   });
 
   it('refuses a database written by a newer schema instead of corrupting it', () => {

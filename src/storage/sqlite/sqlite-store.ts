@@ -6,7 +6,7 @@ import { createSqliteDeviceMetricsStore } from './device-metrics-store.js';
 import { createGroupCommit } from './group-commit.js';
 import { createSqliteIngestStore } from './ingest-store.js';
 import { createSqliteIdentityStore } from './identity-store.js';
-import { openDatabase } from './open-database.js';
+import { openDatabase, writeTransaction } from './open-database.js';
 import { createPresenceBuffer } from './presence-buffer.js';
 import { upgradeLegacyPartitions } from './sample-partitions.js';
 import { createSqliteResourceStore } from './resource-store.js';
@@ -30,13 +30,14 @@ export interface SqliteStoreOptions {
 export function createSqliteStore(path: string, options: SqliteStoreOptions = {}): Store {
   const db = openDatabase(path);
   // A single process owns the file, so nobody is connected when it starts. Devices still online
-  // were connected when the previous run died: the gateway raises their disconnects.
-  const leftOnline = db
-    .prepare<[], { identity: string; ip: string | null }>(
-      'SELECT identity, lastip AS ip FROM identities WHERE online = 1 ORDER BY id',
-    )
-    .all();
-  db.prepare('UPDATE identities SET online = 0 WHERE online = 1').run();
+  // were connected when the previous run died: they wait in left_online until the gateway has
+  // raised their disconnects.
+  writeTransaction(db, () => {
+    db.prepare(
+      'INSERT OR REPLACE INTO left_online (identity, ip) SELECT identity, lastip FROM identities WHERE online = 1',
+    ).run();
+    db.prepare('UPDATE identities SET online = 0 WHERE online = 1').run();
+  })();
   upgradeLegacyPartitions(db);
   const groupCommit = createGroupCommit(db);
   const presence = createPresenceBuffer(db);
@@ -49,7 +50,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
   checkpointer?.rewindWith(() => ingest.rewind());
   const ingestHooks = { settle: () => ingest.settle(), partitionsDropped: () => ingest.partitionsDropped() };
   return {
-    identities: createSqliteIdentityStore(db, groupCommit, presence, leftOnline),
+    identities: createSqliteIdentityStore(db, groupCommit, presence),
     resources: createSqliteResourceStore(db),
     settings: createSqliteSettingsStore(db),
     devices: createSqliteDeviceIdentityStore(db, groupCommit),
