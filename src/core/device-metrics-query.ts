@@ -16,10 +16,11 @@ export function deviceMetricsQuery(params: GetDeviceMetricsParams, nowMicros: nu
   // during the first second of a minute that minute, with what was just recorded, would be left out.
   const to = params.end_time ?? now + 1;
   const from = params.start_time ?? to - 3600;
-  if (from > (params.end_time ?? now)) {
+  const end = params.end_time ?? now;
+  if (from > end) {
     throw invalidParameter(
       'start_time',
-      `${from} is after end_time ${to}${params.end_time === undefined ? ' (now)' : ''}`,
+      `${from} is after end_time ${end}${params.end_time === undefined ? ' (now)' : ''}`,
     );
   }
   const metric = params.metric_name ?? 'connected';
