@@ -16,7 +16,7 @@ import type { DeviceService } from './core/device-service.js';
 import { createCore } from './core/device2.js';
 import { createEventIds } from './core/event-source.js';
 import type { Device2Api } from './core/operations.js';
-import { endConnectionsOfPreviousRun } from './core/previous-run.js';
+import { finishPreviousRun } from './core/previous-run.js';
 import { RetentionJob } from './core/retention.js';
 import type { SampleArchive } from './core/time-series-ports.js';
 import { WebhookService } from './core/webhook-service.js';
@@ -233,15 +233,20 @@ export function createGateway(
     async start() {
       try {
         await startEventConsumers();
-        const ended = await endConnectionsOfPreviousRun({
+        const previous = await finishPreviousRun({
           identities: store.identities,
           events: bus,
           activity: deviceMetrics.recorder,
           clock,
         });
-        if (ended > 0)
+        if (previous.raised > 0)
           logger.warn(
-            { devices: ended },
+            { events: previous.raised },
+            'the previous run ended before its event consumers had these identity changes: their events raised',
+          );
+        if (previous.disconnected > 0)
+          logger.warn(
+            { devices: previous.disconnected },
             'the previous run ended without closing these device connections: disconnect events raised',
           );
       } catch (error) {

@@ -5,7 +5,8 @@ import type { DeviceMetricsRecorder } from './device-metrics.js';
 import type { CredentialCache } from './credential-cache.js';
 import type { DeviceCredentialRecord } from './device-ports.js';
 import { forbidden, GatewayError, invalidParameter } from './errors.js';
-import type { EventPublisher } from './events.js';
+import type { EventPublisher, GatewayEvent } from './events.js';
+import { raiseStoredEvents } from './raised-events.js';
 import { deriveStatus } from './identity-status.js';
 import { generateIdentity, identityFormatViolation } from './identity-format.js';
 import type { IdentityStore } from './ports.js';
@@ -204,8 +205,9 @@ export class DeviceAuth {
         throw invalidParameter('id', 'no identity given and provisioning.generate_identity is off');
       for (let attempt = 0; attempt < 32; attempt++) {
         const generated = generateIdentity(settings.identity_format);
-        if (await this.tryInsert(generated, 'token', credential)) {
-          await this.provisioned(generated, ctx);
+        const raised = await this.tryInsert(generated, 'token', credential, ctx);
+        if (raised) {
+          await this.provisioned(raised);
           return { identity: generated, token };
         }
       }
@@ -220,8 +222,9 @@ export class DeviceAuth {
       const violation = identityFormatViolation(identity, settings.identity_format);
       if (violation) throw invalidParameter('id', violation);
       tokenExpected();
-      if (await this.tryInsert(identity, 'token', credential)) {
-        await this.provisioned(identity, ctx);
+      const raised = await this.tryInsert(identity, 'token', credential, ctx);
+      if (raised) {
+        await this.provisioned(raised);
         return { identity, token };
       }
       // Another device presented the same identity at the same moment and won.
@@ -255,8 +258,9 @@ export class DeviceAuth {
     this.checkProvisioningOpen(settings, ctx);
     const violation = identityFormatViolation(identity, settings.identity_format);
     if (violation) throw unauthorized();
-    if (!(await this.tryInsert(identity, authType, credential))) throw unauthorized();
-    await this.provisioned(identity, ctx);
+    const raised = await this.tryInsert(identity, authType, credential, ctx);
+    if (!raised) throw unauthorized();
+    await this.provisioned(raised);
     return { identity, permission: {} };
   }
 
@@ -280,52 +284,66 @@ export class DeviceAuth {
       throw forbidden('expired', `the provisioning window of identity "${record.identity}" has closed`);
     }
     this.checkProvisioningOpen(settings, ctx);
-    if (!(await this.devices.provision(record.identity, record.credential, { authType, credential }))) {
+    const raised = this.event('provisioned', record.identity, ctx);
+    if (
+      !(await this.devices.provision(record.identity, record.credential, { authType, credential }, raised))
+    ) {
       throw new GatewayError('ALREADY_EXISTS', `identity "${record.identity}" was provisioned meanwhile`, {
         reason: 'already_provisioned',
       });
     }
-    await this.provisioned(record.identity, ctx);
+    await this.provisioned(raised);
   }
 
-  private async tryInsert(identity: string, authType: AuthType, credential: string): Promise<boolean> {
+  /** The new identity's `provisioned` event, stored with it; undefined when the identity is taken. */
+  private async tryInsert(
+    identity: string,
+    authType: AuthType,
+    credential: string,
+    ctx: ConnectionContext,
+  ): Promise<GatewayEvent | undefined> {
+    const raised = this.event('provisioned', identity, ctx);
     try {
-      await this.identities.insert({
-        identity,
-        authType,
-        credential,
-        authExpire: null,
-        locked: false,
-        permission: {},
-        createdAt: this.clock.nowMicros(),
-      });
-      return true;
+      await this.identities.insert(
+        {
+          identity,
+          authType,
+          credential,
+          authExpire: null,
+          locked: false,
+          permission: {},
+          createdAt: this.clock.nowMicros(),
+        },
+        raised,
+      );
+      return raised;
     } catch (error) {
       if (error instanceof GatewayError && error.code === 'ALREADY_EXISTS' && error.parameter === 'identity')
-        return false;
+        return undefined;
       throw error;
     }
   }
 
-  private async provisioned(identity: string, ctx: ConnectionContext): Promise<void> {
-    this.activity.record('provisioned', identity);
-    await this.publish('provisioned', identity, ctx);
+  /** Answers only once the event is kept by the consumers that deliver at least once. */
+  private async provisioned(raised: GatewayEvent): Promise<void> {
+    this.activity.record('provisioned', raised.identity);
+    await raiseStoredEvents(this.events, this.identities, [raised]);
   }
 
   /** Resolves once the event is stored for the consumers that deliver at least once. */
-  private async publish(
-    type: 'provisioned' | 'expired',
-    identity: string,
-    ctx: ConnectionContext,
-  ): Promise<void> {
-    this.events.publish({
+  private async publish(type: 'expired', identity: string, ctx: ConnectionContext): Promise<void> {
+    this.events.publish(this.event(type, identity, ctx));
+    await this.events.kept?.();
+  }
+
+  private event(type: 'provisioned' | 'expired', identity: string, ctx: ConnectionContext): GatewayEvent {
+    return {
       type,
       identity,
       ip: ctx.ip,
       protocol: ctx.protocol,
       timestamp: this.clock.nowMicros(),
       connection_id: ctx.connectionId,
-    });
-    await this.events.kept?.();
+    };
   }
 }

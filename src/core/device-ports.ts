@@ -1,6 +1,7 @@
 import type { ResourceValue } from './schemas/common.js';
 import type { AuthType, IdentityPermission } from './schemas/identity.js';
 import type { StateWrite } from './ports.js';
+import type { GatewayEvent } from './events.js';
 
 /** What authenticating a device needs to know about its identity, and nothing more. */
 export interface DeviceCredentialRecord {
@@ -61,12 +62,14 @@ export interface DeviceIdentityStore {
    * Gives an identity new credentials if its credential is still `expected` (compare-and-set, so two
    * devices racing to provision one identity cannot both win) and closes its provisioning window.
    * false when the identity is gone or its credential changed meanwhile. Throws ALREADY_EXISTS when
-   * a token is taken.
+   * a token is taken. `raised` (the `provisioned` event) is stored in the same transaction, when it
+   * provisions (IdentityStore.unforgottenEvents).
    */
   provision(
     identity: string,
     expected: string | null,
     next: { authType: AuthType; credential: string },
+    raised?: GatewayEvent,
   ): Promise<boolean>;
 }
 

@@ -1,6 +1,7 @@
 import type { Clock } from './clock.js';
 import type { DeviceMetrics } from './device-metrics.js';
-import type { EventPublisher } from './events.js';
+import type { EventPublisher, GatewayEvent } from './events.js';
+import { raiseStoredEvents } from './raised-events.js';
 import { CredentialCache } from './credential-cache.js';
 import { DeviceAuth } from './device-auth.js';
 import { DeviceConnections } from './device-connections.js';
@@ -156,6 +157,13 @@ export function createCore({
     runner: restoreRunner,
   });
 
+  /** What this process knows of a removed identity, and its connections. */
+  function forgetRemoved(identity: string): void {
+    credentials.forget(identity);
+    signalParser.forget(identity);
+    connections.closeAll(identity, 'identity deleted');
+  }
+
   const device2: Device2Api = {
     addIdentity: (p) => identities.add(p),
     makeIdentity: (p) => identities.make(p),
@@ -170,21 +178,15 @@ export function createCore({
       if (p.locked === true || p.auth !== undefined) connections.closeAll(p.identity, 'credentials changed');
     },
     removeIdentity: async (p) => {
-      await identities.remove(p.identity);
-      credentials.forget(p.identity);
-      signalParser.forget(p.identity);
-      connections.closeAll(p.identity, 'identity deleted');
-      events.publish(deletedEvent(p.identity, clock));
-      await events.kept?.();
+      const deleted = deletedEvent(p.identity, clock);
+      await identities.remove(p.identity, deleted);
+      forgetRemoved(p.identity);
+      await raiseStoredEvents(events, store.identities, [deleted]);
     },
     removeIdentities: async (p) => {
-      for (const identity of await identities.removeMany(p.identities)) {
-        credentials.forget(identity);
-        signalParser.forget(identity);
-        connections.closeAll(identity, 'identity deleted');
-        events.publish(deletedEvent(identity, clock));
-      }
-      await events.kept?.();
+      const deleted = await identities.removeMany(p.identities, (identity) => deletedEvent(identity, clock));
+      for (const { identity } of deleted) forgetRemoved(identity);
+      await raiseStoredEvents(events, store.identities, deleted);
     },
     getIdentityState: (p) => state.get(p.identity),
     setIdentityState: ({ identity, simulate, ...values }) => state.set(identity, values, simulate ?? false),
@@ -226,9 +228,9 @@ export function createCore({
   return { device2, devices, signals, subscribers, archiver, restoreRunner };
 }
 
-function deletedEvent(identity: string, clock: Clock) {
+function deletedEvent(identity: string, clock: Clock): GatewayEvent {
   return {
-    type: 'deleted' as const,
+    type: 'deleted',
     identity,
     ip: null,
     protocol: 'api',

@@ -4,6 +4,7 @@ import type { Clock } from './clock.js';
 import { toMicros } from './clock.js';
 import { storedCredential } from './credentials.js';
 import type { DeviceMetricsRecorder } from './device-metrics.js';
+import type { GatewayEvent } from './events.js';
 import { alreadyExists, GatewayError, identityNotFound, invalidParameter } from './errors.js';
 import {
   generateIdentity,
@@ -204,18 +205,21 @@ export class IdentityService {
     return update;
   }
 
-  async remove(identity: string): Promise<void> {
-    const missing = await this.identities.remove([identity]);
+  /** `deleted` is stored with the removal, for raiseStoredEvents. */
+  async remove(identity: string, deleted: GatewayEvent): Promise<void> {
+    const missing = await this.identities.remove([identity], [deleted]);
     if (missing.length > 0) throw identityNotFound(identity);
     this.metrics.record('deleted', identity);
   }
 
-  async removeMany(list: string): Promise<string[]> {
+  /** Resolves with the `deleted` event of each, stored with the removal, for raiseStoredEvents. */
+  async removeMany(list: string, deletedEvent: (identity: string) => GatewayEvent): Promise<GatewayEvent[]> {
     const identities = [...new Set(list.split(',').map((s) => s.trim()))];
     if (identities.some((identity) => identity === ''))
       throw invalidParameter('identities', 'contains an empty identity');
     if (identities.length > 10_000) throw invalidParameter('identities', 'at most 10000 identities at once');
-    const missing = await this.identities.remove(identities);
+    const deleted = identities.map(deletedEvent);
+    const missing = await this.identities.remove(identities, deleted);
     if (missing.length > 0) {
       throw new GatewayError(
         'NOT_FOUND',
@@ -223,6 +227,6 @@ export class IdentityService {
       );
     }
     for (const identity of identities) this.metrics.record('deleted', identity);
-    return identities;
+    return deleted;
   }
 }

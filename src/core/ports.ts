@@ -9,6 +9,7 @@ import type { ResourceDefinition } from './schemas/resource.js';
 import type { GatewaySettings } from './schemas/settings.js';
 import type { WebhookStore } from './webhook-ports.js';
 import type { HandlerQueueStore } from './handler-queue-ports.js';
+import type { GatewayEvent } from './events.js';
 
 /**
  * Storage ports. Every method is atomic on its own: an adapter runs it in one transaction, so a
@@ -89,9 +90,10 @@ export interface IdentityStore {
   /**
    * Throws ALREADY_EXISTS when the identity, or a token credential, is taken. The identity gets,
    * as its set value, the `initial` of every resource defined with one when the write happens, so
-   * that a resource added or removed meanwhile is seen consistently.
+   * that a resource added or removed meanwhile is seen consistently. `raised` is the event the
+   * insert raises, stored in its transaction (`unforgottenEvents`).
    */
-  insert(identity: NewIdentity): Promise<void>;
+  insert(identity: NewIdentity, raised?: GatewayEvent): Promise<void>;
   get(identity: string): Promise<IdentityRecord | undefined>;
   /** Which of `identities` exist. */
   existing(identities: string[]): Promise<Set<string>>;
@@ -99,8 +101,11 @@ export interface IdentityStore {
   count(query: IdentityQuery): Promise<number>;
   /** false when the identity does not exist. Throws ALREADY_EXISTS when a token is taken. */
   update(identity: string, update: IdentityUpdate): Promise<boolean>;
-  /** Removes all or none: returns the identities that do not exist, and then removes nothing. */
-  remove(identities: string[]): Promise<string[]>;
+  /**
+   * Removes all or none: returns the identities that do not exist, and then removes nothing.
+   * `raised` (the `deleted` events) are stored in the removal's transaction, when it removes.
+   */
+  remove(identities: string[], raised?: GatewayEvent[]): Promise<string[]>;
   /** Applies one change to every identity matching the query; returns how many matched. */
   updateMatching(query: IdentityQuery, change: BulkIdentityChange): Promise<number>;
 
@@ -125,6 +130,16 @@ export interface IdentityStore {
   leftOnline(): Promise<{ identity: string; ip: string | null }[]>;
   /** Their disconnects are raised: they are no longer listed by `leftOnline`. */
   forgetLeftOnline(identities: string[]): Promise<void>;
+  /**
+   * Events stored with the change that raised them (insert, remove, a device's provisioning) and
+   * not forgotten yet, oldest first: at start, those a run that died had not handed over.
+   */
+  unforgottenEvents(): Promise<GatewayEvent[]>;
+  /**
+   * Every event consumer has stored these (objects passed to a change, or got from
+   * `unforgottenEvents`): they are no longer listed.
+   */
+  forgetEvents(events: GatewayEvent[]): Promise<void>;
   /** false when the identity does not exist. */
   writeState(identity: string, writes: StateWrite[]): Promise<boolean>;
 }

@@ -6,6 +6,7 @@ import { describeDeviceMetricsContract } from './device-metrics.contract.js';
 import { describeResourceAndSettingsContract } from './resource-settings.contract.js';
 import { describeWebhookStoreContract } from './webhook-store.contract.js';
 import { describeHandlerQueueContract } from './handler-queue.contract.js';
+import { describeRaisedEventsContract } from './raised-events.contract.js';
 
 /**
  * The executable specification of the storage ports. Every adapter runs it with one line;
@@ -281,4 +282,5 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
   describeDeviceMetricsContract(name, makeStore);
   describeWebhookStoreContract(name, makeStore);
   describeHandlerQueueContract(name, makeStore);
+  describeRaisedEventsContract(name, makeStore);
 }

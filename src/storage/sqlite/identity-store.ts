@@ -9,11 +9,13 @@ import type {
   StateWrite,
 } from '../../core/ports.js';
 import type { Tag } from '../../core/schemas/common.js';
+import type { GatewayEvent } from '../../core/events.js';
 import { writeTransaction } from './open-database.js';
 import { createGroupCommit, type GroupCommit } from './group-commit.js';
 import { orderSql, whereSql } from './identity-query-sql.js';
 import { COLUMNS, conflict, toRecords, type IdentityRow } from './identity-rows.js';
 import { createPresenceBuffer, withContact, type PresenceBuffer } from './presence-buffer.js';
+import { createRaisedEvents, type RaisedEvents } from './raised-events.js';
 import { registerRegexp } from './sql-functions.js';
 import { StatementCache } from './statement-cache.js';
 import { COUNT_ESTIMATE_CAP, createTagPlanner } from './tag-planner.js';
@@ -24,6 +26,7 @@ export function createSqliteIdentityStore(
   db: Database.Database,
   groupCommit: GroupCommit = createGroupCommit(db),
   presence: PresenceBuffer = createPresenceBuffer(db),
+  raised: RaisedEvents = createRaisedEvents(db, groupCommit),
 ): IdentityStore {
   registerRegexp(db);
   const statements = new StatementCache(db);
@@ -90,11 +93,12 @@ export function createSqliteIdentityStore(
     );
   };
 
-  const remove = writeTransaction(db, (identities: string[]) => {
+  const remove = writeTransaction(db, (identities: string[], events: GatewayEvent[]) => {
     const ids = identities.map((identity) => [identity, idOf(identity)] as const);
     const missing = ids.filter(([, id]) => id === undefined).map(([identity]) => identity);
     if (missing.length > 0) return missing;
     for (const [, id] of ids) stmt('DELETE FROM identities WHERE id = ?').run(id);
+    raised.write(events);
     return [];
   });
 
@@ -136,9 +140,14 @@ export function createSqliteIdentityStore(
         ),
       );
     },
-    async insert(record) {
-      return groupCommit.run(() => insert(record, record.createdAt));
+    async insert(record, event) {
+      return groupCommit.run(() => {
+        insert(record, record.createdAt);
+        if (event) raised.write([event]);
+      });
     },
+    unforgottenEvents: () => raised.unforgotten(),
+    forgetEvents: (events) => raised.forget(events),
     async get(identity) {
       // Not flushed: devices' own reads (set values at connect, HTTP reads) come here, each would
       // flush alone. The contact not yet written is applied to the record instead.
@@ -195,8 +204,8 @@ export function createSqliteIdentityStore(
         conflict(error);
       }
     },
-    async remove(identities) {
-      const missing = remove(identities);
+    async remove(identities, events = []) {
+      const missing = remove(identities, events);
       // A new identity of the same name must not inherit the contacts of the removed one.
       if (missing.length === 0) for (const identity of identities) presence.forget(identity);
       return missing;

@@ -10,6 +10,7 @@ import { sql as webhookProgress } from './migrations/009-webhook-progress.js';
 import { sql as stagedSamples } from './migrations/010-staged-samples.js';
 import { sql as handlerQueue } from './migrations/011-handler-queue.js';
 import { sql as leftOnline } from './migrations/012-left-online.js';
+import { sql as raisedEvents } from './migrations/013-raised-events.js';
 
 type Db = Database.Database;
 
@@ -36,6 +37,7 @@ const migrations: Migration[] = [
   { version: 10, name: 'staged-samples', sql: stagedSamples },
   { version: 11, name: 'handler-queue', sql: handlerQueue },
   { version: 12, name: 'left-online', sql: leftOnline },
+  { version: 13, name: 'raised-events', sql: raisedEvents },
 ];
 
 /** The newest schema this build knows. */

@@ -15,6 +15,7 @@ import { createSqliteSettingsStore } from './settings-store.js';
 import { createSqliteTimeSeriesStore } from './time-series-store.js';
 import { createSqliteWebhookStore } from './webhook-store.js';
 import { createSqliteHandlerQueueStore } from './handler-queue-store.js';
+import { createRaisedEvents } from './raised-events.js';
 
 export interface SqliteStoreOptions {
   /**
@@ -41,6 +42,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
   upgradeLegacyPartitions(db);
   const groupCommit = createGroupCommit(db);
   const presence = createPresenceBuffer(db);
+  const raised = createRaisedEvents(db, groupCommit);
   // Before the ingest thread: its connection checkpoints as this one does.
   const checkpointer = startCheckpointer(db);
   const ingest = createSqliteIngestStore(db, presence, {
@@ -50,10 +52,10 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
   checkpointer?.rewindWith(() => ingest.rewind());
   const ingestHooks = { settle: () => ingest.settle(), partitionsDropped: () => ingest.partitionsDropped() };
   return {
-    identities: createSqliteIdentityStore(db, groupCommit, presence),
+    identities: createSqliteIdentityStore(db, groupCommit, presence, raised),
     resources: createSqliteResourceStore(db),
     settings: createSqliteSettingsStore(db),
-    devices: createSqliteDeviceIdentityStore(db, groupCommit),
+    devices: createSqliteDeviceIdentityStore(db, groupCommit, raised),
     ingest,
     deviceMetrics: createSqliteDeviceMetricsStore(db),
     series: createSqliteTimeSeriesStore(db, ingestHooks),
