@@ -53,7 +53,11 @@ export function metricsSql(
   );
 }
 
-export function createSqliteDeviceMetricsStore(db: Database.Database): DeviceMetricsStore {
+export function createSqliteDeviceMetricsStore(
+  db: Database.Database,
+  /** Runs a flush when the write lock is likely free (ingest-store.ts `whenIdle`). */
+  whenIdle: (write: () => void) => void = (write) => write(),
+): DeviceMetricsStore {
   const statements = new StatementCache(db, 50);
   const upsert = db.prepare<[string, number, string, string, number, number, number, number]>(
     `INSERT INTO device_metric_minutes (metric, minute, identity, reason, n, total, low, high)
@@ -72,8 +76,17 @@ export function createSqliteDeviceMetricsStore(db: Database.Database): DeviceMet
        SELECT minute, identity, reason FROM device_metric_minutes WHERE metric = ? AND minute < ? LIMIT ?)`,
   );
   return {
-    async append(rollups) {
-      append(rollups);
+    append(rollups) {
+      return new Promise<void>((resolve, reject) =>
+        whenIdle(() => {
+          try {
+            append(rollups);
+            resolve();
+          } catch (error) {
+            reject(error instanceof Error ? error : new Error(String(error)));
+          }
+        }),
+      );
     },
     async query(query) {
       if (query.from >= query.to) return [];

@@ -16,6 +16,12 @@ export interface SqliteIngestStore extends IngestStore {
   rewind(): void;
   /** Answers what is in flight, commits what is queued and moves what is staged (before closing the database). */
   close(): Promise<void>;
+  /**
+   * Runs `write` (a transaction of the gateway thread's connection) while no ingest commit holds
+   * the write lock: at once, or as soon as the commit in flight is answered, before the next batch
+   * goes. See `createSqliteStore`.
+   */
+  whenIdle(write: () => void): void;
 }
 
 export interface IngestOptions {
@@ -51,6 +57,8 @@ export function createSqliteIngestStore(
   let committing = false;
   /** Who waits for the last commit to be answered (close). */
   const idle: (() => void)[] = [];
+  /** Writes of the gateway thread's connection waiting for the commit in flight to let go of the lock. */
+  const idleWrites: (() => void)[] = [];
 
   function answer(writes: DeviceWrite[], answers: ((value: never) => void)[], outcome: CommitOutcome): void {
     for (let k = 0; k < writes.length; k++) {
@@ -84,6 +92,7 @@ export function createSqliteIngestStore(
     path.commit(writes, (outcome) => {
       committing = false;
       answer(writes, answers, outcome);
+      for (const write of idleWrites.splice(0)) write();
       dispatch();
     });
   }
@@ -98,6 +107,10 @@ export function createSqliteIngestStore(
         queue.push(write);
         waiting.push(resolve, reject);
       });
+    },
+    whenIdle(write) {
+      if (committing) idleWrites.push(write);
+      else write();
     },
     rewind: () => path.rewind(),
     settle: () => path.settle(),

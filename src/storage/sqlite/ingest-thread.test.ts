@@ -100,6 +100,34 @@ describe('the ingest thread', () => {
     db.close();
   });
 
+  it('runs the calling thread’s own writes between two commits, when the write lock is free', async () => {
+    const { store, file } = await openIngestStore(devices);
+    await store.close();
+    const db = openDatabase(file);
+    // A write that found the lock taken would fail at once instead of sleeping in the busy handler.
+    db.pragma('busy_timeout = 0');
+    const ingest = createSqliteIngestStore(db, undefined, {
+      thread: true,
+      onThreadFailure: (error) => strictIngestThread.onIngestThreadFailure(error),
+    });
+    const ran: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      const writes = Array.from({ length: 4000 }, (_, i) =>
+        ingest.write(write(devices[i % devices.length]!, NOV_2026 + round * 4000 + i, i)),
+      );
+      // By then the thread is in the middle of committing the batch, holding the lock.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      ingest.whenIdle(() => {
+        db.prepare("UPDATE identities SET lastip = ? WHERE identity = 'dev-0'").run(`10.0.0.${round}`);
+        ran.push(round);
+      });
+      expect(await Promise.all(writes)).not.toContain(false);
+    }
+    await ingest.close();
+    expect(ran).toEqual([0, 1, 2, 3, 4]);
+    db.close();
+  });
+
   it('commits on the calling thread when the ingest thread fails, and says so', async () => {
     const { store, file } = await openIngestStore(['a']);
     await store.close();

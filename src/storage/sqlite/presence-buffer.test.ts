@@ -114,6 +114,19 @@ describe('presence written behind', () => {
     expect(stored('a')).toMatchObject({ lastseen: 1_000, lastip: '10.0.0.1' });
   });
 
+  it('stores contacts on its timer only when the ingest commits let go of the write lock', async () => {
+    const waiting: (() => void)[] = [];
+    presence.close();
+    presence = createPresenceBuffer(db, (write) => waiting.push(write));
+    identities = createSqliteIdentityStore(db, undefined, presence);
+    await identities.markSeen('a', { at: 2_000, online: true });
+    vi.advanceTimersByTime(500);
+    expect(stored('a')).toMatchObject({ lastseen: null });
+    expect(waiting).toHaveLength(1);
+    waiting.shift()!();
+    expect(stored('a')).toMatchObject({ lastseen: 2_000, online: 1 });
+  });
+
   it('stores what is pending when closed', async () => {
     await identities.markSeen('b', { at: 7_000, online: true });
     presence.close();

@@ -55,7 +55,11 @@ const FLUSH_AFTER_MS = 500;
  * identity's record gets its pending contact applied (`withContact`), so that devices' own reads
  * do not flush one by one.
  */
-export function createPresenceBuffer(db: Database.Database): PresenceBuffer {
+export function createPresenceBuffer(
+  db: Database.Database,
+  /** Runs the timer's flush when the write lock is likely free (ingest-store.ts `whenIdle`). */
+  whenIdle: (write: () => void) => void = (write) => write(),
+): PresenceBuffer {
   const pending = new Map<string, Contact>();
   // `lastip` follows the newest contact: one stamped before the stored `lastseen` (the clock
   // stepped back) does not replace it.
@@ -92,12 +96,13 @@ export function createPresenceBuffer(db: Database.Database): PresenceBuffer {
 
   function schedule(): void {
     timer ??= setTimeout(() => {
-      timer = undefined;
-      try {
-        flush();
-      } catch {
-        // The database is busy or closing; the contacts stay for the next flush.
-      }
+      whenIdle(() => {
+        try {
+          flush();
+        } catch {
+          // The database is busy or closing; the contacts stay for the next flush.
+        }
+      });
     }, FLUSH_AFTER_MS).unref();
   }
 

@@ -4,7 +4,7 @@ import { startCheckpointer } from './checkpointer.js';
 import { createSqliteDeviceIdentityStore } from './device-identity-store.js';
 import { createSqliteDeviceMetricsStore } from './device-metrics-store.js';
 import { createGroupCommit } from './group-commit.js';
-import { createSqliteIngestStore } from './ingest-store.js';
+import { createSqliteIngestStore, type SqliteIngestStore } from './ingest-store.js';
 import { createSqliteIdentityStore } from './identity-store.js';
 import { openDatabase, writeTransaction } from './open-database.js';
 import { createPresenceBuffer } from './presence-buffer.js';
@@ -41,7 +41,12 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
   })();
   upgradeLegacyPartitions(db);
   const groupCommit = createGroupCommit(db);
-  const presence = createPresenceBuffer(db);
+  // The gateway thread's own timed writes wait for the ingest thread to let go of the write lock:
+  // taken while a commit holds it, SQLite's busy handler would put the whole thread to sleep
+  // (1, 2, 5, 10 … ms), devices and all (BENCHMARKS.md).
+  const started: { ingest?: SqliteIngestStore } = {};
+  const whenIdle = (write: () => void) => (started.ingest ? started.ingest.whenIdle(write) : write());
+  const presence = createPresenceBuffer(db, whenIdle);
   const raised = createRaisedEvents(db, groupCommit);
   // Before the ingest thread: its connection checkpoints as this one does.
   const checkpointer = startCheckpointer(db);
@@ -49,6 +54,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     thread: (options.ingestThread ?? true) && !db.memory && db.name !== '',
     onThreadFailure: options.onIngestThreadFailure,
   });
+  started.ingest = ingest;
   checkpointer?.rewindWith(() => ingest.rewind());
   const ingestHooks = { settle: () => ingest.settle(), partitionsDropped: () => ingest.partitionsDropped() };
   return {
@@ -57,7 +63,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     settings: createSqliteSettingsStore(db),
     devices: createSqliteDeviceIdentityStore(db, groupCommit, raised),
     ingest,
-    deviceMetrics: createSqliteDeviceMetricsStore(db),
+    deviceMetrics: createSqliteDeviceMetricsStore(db, whenIdle),
     series: createSqliteTimeSeriesStore(db, ingestHooks),
     webhooks: createSqliteWebhookStore(db, groupCommit),
     handlerQueue: createSqliteHandlerQueueStore(db, groupCommit),
