@@ -167,6 +167,7 @@ export function createGateway(
   async function stop(): Promise<void> {
     // Device writes in flight finish (and long-polls end) before the store closes.
     await Promise.all([api.close(), deviceHttp.stop(), mqtt.stop()]);
+    await devices.settled();
     await eventHandler?.stop();
     await deviceMetrics.stop();
     // A partition being archived is left sealed, and finished after the next start.

@@ -35,6 +35,9 @@ function pendingSetValues(state: IdentityState, syncAliases: Set<string>): SetVa
 /** What the device edges (MQTT, HTTP) do on behalf of devices; they only translate protocols. */
 export class DeviceService {
   private lastStamp = 0;
+  /** Publishes under way, and who waits for there to be none (`settled`). */
+  private publishing = 0;
+  private readonly whenSettled: (() => void)[] = [];
 
   constructor(
     readonly auth: DeviceAuth,
@@ -145,6 +148,7 @@ export class DeviceService {
     const { activity, events } = this.deps;
     const identity = as ?? device.identity;
     let parserInputs: ParserInput[] | undefined;
+    this.publishing++;
     try {
       if (identity !== device.identity) await this.checkPublishAs(device, identity);
       const definitions = this.deps.resources.current() ?? (await this.deps.resources.list());
@@ -228,7 +232,20 @@ export class DeviceService {
       if (parserInputs) this.deps.signalParser?.forget(identity);
       activity.record('connection_error', identity, 1, refusalReason(error));
       throw error;
+    } finally {
+      if (--this.publishing === 0 && this.whenSettled.length > 0)
+        for (const resolve of this.whenSettled.splice(0)) resolve();
     }
+  }
+
+  /**
+   * Resolves once no publish is under way: at stop, once the listeners are closed, so that the
+   * data_in of a publish whose write was still committing reaches the event consumers before they
+   * stop (its data is stored either way).
+   */
+  settled(): Promise<void> {
+    if (this.publishing === 0) return Promise.resolve();
+    return new Promise((resolve) => this.whenSettled.push(resolve));
   }
 
   /**
