@@ -9,8 +9,9 @@ const MAX_BATCH = 8192;
 /**
  * Batches on their way to the ingest thread at once. With one, writes that arrive while a batch
  * commits wait for its answer, and on a busy 2-core machine each hop between the threads takes
- * ~0.2 ms, four times the commit of an HTTP batch: the second batch leaves at once and commits
- * right after the first (HTTP bench +6 % over 10 alternated runs, MQTT unchanged; BENCHMARKS.md).
+ * ~0.2 ms, twice the commit of an HTTP batch: the second batch leaves at once and commits right
+ * after the first (HTTP bench 0.497 of Fastify against 0.470 over 20 alternated runs, MQTT
+ * unchanged; BENCHMARKS.md).
  */
 const MAX_IN_FLIGHT = 2;
 
