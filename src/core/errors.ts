@@ -33,6 +33,11 @@ export class GatewayError extends Error {
   }
 }
 
+/** A device refused for what it presented: unknown or wrong credentials. */
+export function unauthorized(): GatewayError {
+  return new GatewayError('UNAUTHORIZED', 'missing or invalid credentials');
+}
+
 /**
  * A device refused for what its identity is (locked, expired, provisioning closed), as opposed to
  * for what it presented (UNAUTHORIZED). `reason` is the stable word counted in device metrics.
