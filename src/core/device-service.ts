@@ -5,12 +5,11 @@ import type { AuthenticatedDevice, ConnectionContext, DeviceAuth, DeviceCredenti
 import type { DeviceConnections, DeviceLink, SetValue } from './device-connections.js';
 import type { DeviceMetricsRecorder } from './device-metrics.js';
 import type { DeviceIdentityStore, IngestStore, Sample } from './device-ports.js';
-import { forbidden, GatewayError, identityNotFound, invalidParameter } from './errors.js';
+import { forbidden, GatewayError, identityNotFound } from './errors.js';
 import type { EventPublisher } from './events.js';
-import { checkTimestamp, newestPerResource, toResourceValue } from './publish-values.js';
-import type { IdentityStore, StateWrite } from './ports.js';
+import { collectValues, newestPerResource } from './publish-values.js';
+import type { IdentityStore } from './ports.js';
 import type { ResourceCatalog } from './resource-catalog.js';
-import { conformValue, MAX_STRING_VALUE_BYTES } from './resource-values.js';
 import { readSetValues, waitForSetValue } from './set-value-reads.js';
 import type { IdentityState, ResourceValue } from './schemas/common.js';
 import type { SettingsService } from './settings-service.js';
@@ -156,45 +155,9 @@ export class DeviceService {
       // This is the hot path (tens of thousands of publishes a second): the event's objects are
       // only built when someone listens, and one record needs no de-duplication of its state.
       const listened = events.listened?.() ?? true;
-      const samples: Sample[] = [];
-      const state: StateWrite[] = [];
-      const payload: { timestamp: number; values: Record<string, ResourceValue> }[] = [];
-      let valueCount = 0;
-      for (const record of records) {
-        const timestamp = record.timestamp === undefined ? now : checkTimestamp(record.timestamp, now);
-        const values: Record<string, ResourceValue> | undefined = listened ? {} : undefined;
-        for (const alias in record.values) {
-          // As a key of the event payload it would replace the object's prototype.
-          if (alias === '__proto__') throw invalidParameter(alias, 'is not a resource alias');
-          const raw = toResourceValue(record.values[alias]);
-          const definition = Object.hasOwn(definitions, alias) ? definitions[alias] : undefined;
-          valueCount++;
-          if (!definition) {
-            // Values of undefined aliases still travel in events: the same 64 KiB bound applies.
-            if (
-              typeof raw === 'string' &&
-              raw.length > MAX_STRING_VALUE_BYTES / 4 &&
-              Buffer.byteLength(raw) > MAX_STRING_VALUE_BYTES
-            )
-              throw invalidParameter(alias, `values are limited to ${MAX_STRING_VALUE_BYTES} bytes`);
-            if (values) values[alias] = raw;
-            continue;
-          }
-          const value = conformValue(definition, raw, alias);
-          if (values) values[alias] = value;
-          samples.push({
-            signal: alias,
-            resource: alias,
-            retention: Number(definition.retention),
-            timestamp,
-            value,
-          });
-          state.push({ resource: alias, set: value, reported: value, timestamp });
-          if (alias === 'data_in' || alias === 'config_io')
-            (parserInputs ??= []).push({ resource: alias, value, timestamp });
-        }
-        if (values) payload.push({ timestamp, values });
-      }
+      const collected = collectValues(records, definitions, now, listened);
+      const { samples, state, payload, valueCount } = collected;
+      parserInputs = collected.parserInputs;
       const parsed =
         parserInputs && (await this.deps.signalParser?.parse(identity, parserInputs, definitions));
       if (parsed) samples.push(...parsed.samples);

@@ -1,6 +1,10 @@
+import type { Sample } from './device-ports.js';
 import { invalidParameter } from './errors.js';
 import type { StateWrite } from './ports.js';
+import { conformValue, MAX_STRING_VALUE_BYTES } from './resource-values.js';
 import type { ResourceValue } from './schemas/common.js';
+import type { ResourceDefinition } from './schemas/resource.js';
+import type { ParserInput } from './signal-parser.js';
 
 // Shared by device publishes (DeviceService) and publishData: what arrived, made into checked values and state.
 
@@ -34,4 +38,69 @@ export function checkTimestamp(timestamp: number, now: number): number {
   if (timestamp < now - MAX_PAST_MICROS)
     throw invalidParameter('timestamp', 'is more than 10 years in the past');
   return timestamp;
+}
+
+/** What a device's publish holds: for the store, for its data_in, for the signal parser. */
+export interface CollectedValues {
+  samples: Sample[];
+  state: StateWrite[];
+  /** Empty when nobody listens to events. */
+  payload: { timestamp: number; values: Record<string, ResourceValue> }[];
+  valueCount: number;
+  /** The data_in and config_io values, for the signal parser. */
+  parserInputs: ParserInput[] | undefined;
+}
+
+/**
+ * Checks a publish's records (`{timestamp?, values}`, timestamps in µs) against the resource
+ * definitions and makes them samples and state. This is the hot path (tens of thousands of
+ * publishes a second): the event's payload is only built when someone listens.
+ */
+export function collectValues(
+  records: readonly { timestamp?: number; values: Record<string, unknown> }[],
+  definitions: Record<string, ResourceDefinition>,
+  now: number,
+  listened: boolean,
+): CollectedValues {
+  const samples: Sample[] = [];
+  const state: StateWrite[] = [];
+  const payload: CollectedValues['payload'] = [];
+  let parserInputs: ParserInput[] | undefined;
+  let valueCount = 0;
+  for (const record of records) {
+    const timestamp = record.timestamp === undefined ? now : checkTimestamp(record.timestamp, now);
+    const values: Record<string, ResourceValue> | undefined = listened ? {} : undefined;
+    for (const alias in record.values) {
+      // As a key of the event payload it would replace the object's prototype.
+      if (alias === '__proto__') throw invalidParameter(alias, 'is not a resource alias');
+      const raw = toResourceValue(record.values[alias]);
+      const definition = Object.hasOwn(definitions, alias) ? definitions[alias] : undefined;
+      valueCount++;
+      if (!definition) {
+        // Values of undefined aliases still travel in events: the same 64 KiB bound applies.
+        if (
+          typeof raw === 'string' &&
+          raw.length > MAX_STRING_VALUE_BYTES / 4 &&
+          Buffer.byteLength(raw) > MAX_STRING_VALUE_BYTES
+        )
+          throw invalidParameter(alias, `values are limited to ${MAX_STRING_VALUE_BYTES} bytes`);
+        if (values) values[alias] = raw;
+        continue;
+      }
+      const value = conformValue(definition, raw, alias);
+      if (values) values[alias] = value;
+      samples.push({
+        signal: alias,
+        resource: alias,
+        retention: Number(definition.retention),
+        timestamp,
+        value,
+      });
+      state.push({ resource: alias, set: value, reported: value, timestamp });
+      if (alias === 'data_in' || alias === 'config_io')
+        (parserInputs ??= []).push({ resource: alias, value, timestamp });
+    }
+    if (values) payload.push({ timestamp, values });
+  }
+  return { samples, state, payload, valueCount, parserInputs };
 }
