@@ -176,7 +176,7 @@ export class DeviceProvisioning {
           authExpire: null,
           locked: false,
           permission: {},
-          createdAt: this.clock.nowMicros(),
+          createdAt: raised.timestamp,
         },
         raised,
       );

@@ -128,6 +128,45 @@ describe('the ingest thread', () => {
     db.close();
   });
 
+  it('gives the calling thread’s writes their turn under a steady stream, holding the next batch back', async () => {
+    const { store, file } = await openIngestStore(devices);
+    await store.close();
+    const db = openDatabase(file);
+    db.pragma('busy_timeout = 0');
+    const ingest = createSqliteIngestStore(db, undefined, {
+      thread: true,
+      onThreadFailure: (error) => strictIngestThread.onIngestThreadFailure(error),
+    });
+    // New writes every turn of the event loop, so that a batch is always gathering while others commit.
+    let streaming = true;
+    let sent = 0;
+    const stream = (async () => {
+      while (streaming) {
+        const writes = Array.from({ length: 200 }, (_, i) =>
+          ingest.write(write(devices[i % devices.length]!, NOV_2026 + sent + i, i)),
+        );
+        sent += 200;
+        await new Promise((resolve) => setImmediate(resolve));
+        void Promise.all(writes);
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const ran = new Promise<number>((resolve) =>
+      ingest.whenIdle(() => {
+        db.prepare("UPDATE identities SET lastip = '10.0.0.9' WHERE identity = 'dev-0'").run();
+        resolve(sent);
+      }),
+    );
+    // Within a couple of commits, while the stream goes on; not once it has stopped.
+    const timeout = new Promise<'starved'>((resolve) => setTimeout(() => resolve('starved'), 2_000));
+    const outcome = await Promise.race([ran, timeout]);
+    streaming = false;
+    await stream;
+    await ingest.close();
+    expect(outcome).not.toBe('starved');
+    db.close();
+  });
+
   it('commits on the calling thread when the ingest thread fails, and says so', async () => {
     const { store, file } = await openIngestStore(['a']);
     await store.close();
