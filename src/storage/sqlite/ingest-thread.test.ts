@@ -18,6 +18,22 @@ const burst = (store: Awaited<ReturnType<typeof openIngestStore>>['store'], from
     store.ingest.write(write(devices[i % devices.length]!, NOV_2026 + from + i, from + i)),
   );
 
+/**
+ * The ingest store alone, with its thread, over the test's own connection to a file holding the
+ * devices; `pragma` is set on that connection first.
+ */
+async function threadedIngest(pragma: string) {
+  const { store, file } = await openIngestStore(devices);
+  await store.close();
+  const db = openDatabase(file);
+  db.pragma(pragma);
+  const ingest = createSqliteIngestStore(db, undefined, {
+    thread: true,
+    onThreadFailure: (error) => strictIngestThread.onIngestThreadFailure(error),
+  });
+  return { db, ingest, file };
+}
+
 describe('the ingest thread', () => {
   it('answers writes still queued or in flight when the store closes, each stored', async () => {
     const { store, read } = await openIngestStore(devices);
@@ -71,15 +87,8 @@ describe('the ingest thread', () => {
   });
 
   it('rewinds the WAL between its commits when asked, so that the next commit reuses the file', async () => {
-    const { store, file } = await openIngestStore(devices);
-    await store.close();
-    const db = openDatabase(file);
     // No checkpoints of SQLite's own (the checkpointer's safety mark), so only a rewind resets the WAL.
-    db.pragma('wal_autocheckpoint = 100000');
-    const ingest = createSqliteIngestStore(db, undefined, {
-      thread: true,
-      onThreadFailure: (error) => strictIngestThread.onIngestThreadFailure(error),
-    });
+    const { db, ingest, file } = await threadedIngest('wal_autocheckpoint = 100000');
     const walBytes = () => statSync(`${file}-wal`).size;
     const batch = async (from: number) => {
       const writes = Array.from({ length: 400 }, (_, i) =>
@@ -101,15 +110,8 @@ describe('the ingest thread', () => {
   });
 
   it('runs the calling thread’s own writes between two commits, when the write lock is free', async () => {
-    const { store, file } = await openIngestStore(devices);
-    await store.close();
-    const db = openDatabase(file);
     // A write that found the lock taken would fail at once instead of sleeping in the busy handler.
-    db.pragma('busy_timeout = 0');
-    const ingest = createSqliteIngestStore(db, undefined, {
-      thread: true,
-      onThreadFailure: (error) => strictIngestThread.onIngestThreadFailure(error),
-    });
+    const { db, ingest } = await threadedIngest('busy_timeout = 0');
     const ran: number[] = [];
     for (let round = 0; round < 5; round++) {
       const writes = Array.from({ length: 4000 }, (_, i) =>
@@ -129,14 +131,7 @@ describe('the ingest thread', () => {
   });
 
   it('gives the calling thread’s writes their turn under a steady stream, holding the next batch back', async () => {
-    const { store, file } = await openIngestStore(devices);
-    await store.close();
-    const db = openDatabase(file);
-    db.pragma('busy_timeout = 0');
-    const ingest = createSqliteIngestStore(db, undefined, {
-      thread: true,
-      onThreadFailure: (error) => strictIngestThread.onIngestThreadFailure(error),
-    });
+    const { db, ingest } = await threadedIngest('busy_timeout = 0');
     // New writes every turn of the event loop, so that a batch is always gathering while others commit.
     let streaming = true;
     let sent = 0;
