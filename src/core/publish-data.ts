@@ -1,13 +1,19 @@
 import { toMicros, type Clock } from './clock.js';
 import type { IngestStore, Sample, WriteResult } from './device-ports.js';
-import { checkTimestamp, newestPerResource, toResourceValue } from './publish-values.js';
+import {
+  addResourceValue,
+  checkTimestamp,
+  newestPerResource,
+  toResourceValue,
+  type ValueSink,
+} from './publish-values.js';
 import { GatewayError, identityNotFound, invalidParameter } from './errors.js';
-import type { IdentityStore, StateWrite } from './ports.js';
+import type { IdentityStore } from './ports.js';
 import type { ResourceCatalog } from './resource-catalog.js';
 import { conformValue, MAX_STRING_VALUE_BYTES } from './resource-values.js';
 import type { ResourceValue } from './schemas/common.js';
 import type { PublishDataParams } from './schemas/time-series.js';
-import type { ParserInput, SignalParser } from './signal-parser.js';
+import type { SignalParser } from './signal-parser.js';
 import type { SignalRecord, TimeSeriesStore } from './time-series-ports.js';
 
 /** The same error naming the parameter where the caller wrote it. */
@@ -45,9 +51,8 @@ export class PublishData {
     const definitions = await resources.list();
     const now = clock.nowMicros();
     let channels: Map<string, SignalRecord> | undefined;
-    const samples: Sample[] = [];
-    const state: StateWrite[] = [];
-    let parserInputs: ParserInput[] | undefined;
+    const sink: ValueSink = { samples: [], state: [], parserInputs: undefined };
+    const { samples, state } = sink;
     for (let i = 0; i < payload.length; i++) {
       const record = payload[i]!;
       let timestamp: number;
@@ -67,16 +72,7 @@ export class PublishData {
           } catch (error) {
             throw at(parameter, error);
           }
-          samples.push({
-            signal: name,
-            resource: name,
-            retention: Number(definition.retention),
-            timestamp,
-            value,
-          });
-          state.push({ resource: name, set: value, reported: value, timestamp });
-          if (name === 'data_in' || name === 'config_io')
-            (parserInputs ??= []).push({ resource: name, value, timestamp });
+          addResourceValue(sink, name, definition, value, timestamp);
           continue;
         }
         channels ??= new Map((await series.signals(identity)).map((s) => [s.signal, s]));
@@ -97,6 +93,7 @@ export class PublishData {
         });
       }
     }
+    const { parserInputs } = sink;
     const parsed = parserInputs && (await this.deps.signalParser?.parse(identity, parserInputs, definitions));
     if (parsed) samples.push(...parsed.samples);
     if (samples.length === 0) return;

@@ -40,15 +40,39 @@ export function checkTimestamp(timestamp: number, now: number): number {
   return timestamp;
 }
 
-/** What a device's publish holds: for the store, for its data_in, for the signal parser. */
-export interface CollectedValues {
+/** Where checked values go: the samples and state to write, and the signal parser's inputs. */
+export interface ValueSink {
   samples: Sample[];
   state: StateWrite[];
+  /** The data_in and config_io values, for the signal parser. */
+  parserInputs: ParserInput[] | undefined;
+}
+
+/** A checked value of a defined resource: its sample, its state, and its signal parser input. */
+export function addResourceValue(
+  into: ValueSink,
+  alias: string,
+  definition: ResourceDefinition,
+  value: ResourceValue,
+  timestamp: number,
+): void {
+  into.samples.push({
+    signal: alias,
+    resource: alias,
+    retention: Number(definition.retention),
+    timestamp,
+    value,
+  });
+  into.state.push({ resource: alias, set: value, reported: value, timestamp });
+  if (alias === 'data_in' || alias === 'config_io')
+    (into.parserInputs ??= []).push({ resource: alias, value, timestamp });
+}
+
+/** What a device's publish holds: for the store, for its data_in, for the signal parser. */
+export interface CollectedValues extends ValueSink {
   /** Empty when nobody listens to events. */
   payload: { timestamp: number; values: Record<string, ResourceValue> }[];
   valueCount: number;
-  /** The data_in and config_io values, for the signal parser. */
-  parserInputs: ParserInput[] | undefined;
 }
 
 /**
@@ -62,11 +86,13 @@ export function collectValues(
   now: number,
   listened: boolean,
 ): CollectedValues {
-  const samples: Sample[] = [];
-  const state: StateWrite[] = [];
-  const payload: CollectedValues['payload'] = [];
-  let parserInputs: ParserInput[] | undefined;
-  let valueCount = 0;
+  const collected: CollectedValues = {
+    samples: [],
+    state: [],
+    parserInputs: undefined,
+    payload: [],
+    valueCount: 0,
+  };
   for (const record of records) {
     const timestamp = record.timestamp === undefined ? now : checkTimestamp(record.timestamp, now);
     const values: Record<string, ResourceValue> | undefined = listened ? {} : undefined;
@@ -75,7 +101,7 @@ export function collectValues(
       if (alias === '__proto__') throw invalidParameter(alias, 'is not a resource alias');
       const raw = toResourceValue(record.values[alias]);
       const definition = Object.hasOwn(definitions, alias) ? definitions[alias] : undefined;
-      valueCount++;
+      collected.valueCount++;
       if (!definition) {
         // Values of undefined aliases still travel in events: the same 64 KiB bound applies.
         if (
@@ -89,18 +115,9 @@ export function collectValues(
       }
       const value = conformValue(definition, raw, alias);
       if (values) values[alias] = value;
-      samples.push({
-        signal: alias,
-        resource: alias,
-        retention: Number(definition.retention),
-        timestamp,
-        value,
-      });
-      state.push({ resource: alias, set: value, reported: value, timestamp });
-      if (alias === 'data_in' || alias === 'config_io')
-        (parserInputs ??= []).push({ resource: alias, value, timestamp });
+      addResourceValue(collected, alias, definition, value, timestamp);
     }
-    if (values) payload.push({ timestamp, values });
+    if (values) collected.payload.push({ timestamp, values });
   }
-  return { samples, state, payload, valueCount, parserInputs };
+  return collected;
 }
