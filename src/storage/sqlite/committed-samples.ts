@@ -16,12 +16,32 @@ export function committedSamples(file: string): CommittedSample[] {
   const db = new Database(file, { readonly: true });
   try {
     const tables = db.prepare('SELECT table_name FROM sample_partitions ORDER BY month').pluck().all();
-    const arms = [
-      ...(tables as string[]).map((table) => `SELECT identity, resource, timestamp, value FROM ${table}`),
-      'SELECT identity, signal AS resource, timestamp, value FROM staged_samples',
-    ];
-    return db.prepare(`${arms.join(' UNION ALL ')} ORDER BY timestamp, resource`).all() as CommittedSample[];
+    const stored = (tables as string[]).flatMap(
+      (table) =>
+        db.prepare(`SELECT identity, resource, timestamp, value FROM ${table}`).all() as CommittedSample[],
+    );
+    const staged = (db.prepare('SELECT samples FROM staged_batches').pluck().all() as string[]).flatMap(
+      stagedSamples,
+    );
+    return [...stored, ...staged].sort(
+      (a, b) => a.timestamp - b.timestamp || (a.resource < b.resource ? -1 : a.resource > b.resource ? 1 : 0),
+    );
   } finally {
     db.close();
   }
+}
+
+/** A staged row's samples (sample-staging.ts): per write `[identity, received_at, (signal, resource, retention, timestamp, value)…]`. */
+function stagedSamples(json: string): CommittedSample[] {
+  return (JSON.parse(json) as unknown[][]).flatMap((write) => {
+    const samples: CommittedSample[] = [];
+    for (let k = 2; k < write.length; k += 5)
+      samples.push({
+        identity: write[0] as string,
+        resource: write[k] as string,
+        timestamp: write[k + 3] as number,
+        value: write[k + 4],
+      });
+    return samples;
+  });
 }

@@ -35,7 +35,7 @@ export interface IngestCommitter {
  * device (MQTT devices with messages in flight) writes them straight into their partitions: each
  * device's samples, rollups and `signals` row share pages. A commit of a sample or two from each of
  * many devices (HTTP writes) would touch four pages per device, so it appends its samples to
- * `staged_samples` instead, and a mover places them every `MOVE_AFTER_MS` in one transaction, or
+ * `staged_batches` instead (one row per commit), and a mover places them every `MOVE_AFTER_MS` in one transaction, or
  * sooner when a read needs them (`settle`). Staged samples are committed like any other, so a
  * crash loses none: the next start moves them.
  *

@@ -11,6 +11,7 @@ import { sql as stagedSamples } from './migrations/010-staged-samples.js';
 import { sql as handlerQueue } from './migrations/011-handler-queue.js';
 import { sql as leftOnline } from './migrations/012-left-online.js';
 import { sql as raisedEvents } from './migrations/013-raised-events.js';
+import { sql as stagedBatches } from './migrations/014-staged-batches.js';
 
 type Db = Database.Database;
 
@@ -38,6 +39,7 @@ const migrations: Migration[] = [
   { version: 11, name: 'handler-queue', sql: handlerQueue },
   { version: 12, name: 'left-online', sql: leftOnline },
   { version: 13, name: 'raised-events', sql: raisedEvents },
+  { version: 14, name: 'staged-batches', sql: stagedBatches },
 ];
 
 /** The newest schema this build knows. */

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { sql as stagedSamplesTable } from './migrations/010-staged-samples.js';
 import { NOV_2026, openIngestStore, pollUntil, temperatureQuery, temperatureSamples } from './test-ingest.js';
 
 const DEVICES = ['a', 'b', 'c', 'd'];
@@ -15,12 +16,16 @@ const write = (identity: string, values: [number, number][], at = NOV_2026) => (
 
 const everything = (identities = DEVICES) => temperatureQuery(identities);
 
+/** Samples staged and not yet moved: five fields each after a write's identity and receipt time. */
+const STAGED = `SELECT coalesce(sum((json_array_length(w.value) - 2) / 5), 0) AS n
+  FROM staged_batches, json_each(staged_batches.samples) w`;
+
 describe('staged samples', () => {
   it('stages a commit of a sample per device, and the mover places them in their partition soon after', async () => {
     const { store, read } = await setup();
     await Promise.all(DEVICES.map((d, k) => store.ingest.write(write(d, [[NOV_2026 + k, k]]))));
-    expect(read('SELECT count(*) AS n FROM staged_samples')).toEqual([{ n: 4 }]);
-    await pollUntil(() => read<{ n: number }>('SELECT count(*) AS n FROM staged_samples')[0]!.n === 0);
+    expect(read(STAGED)).toEqual([{ n: 4 }]);
+    await pollUntil(() => read<{ n: number }>(STAGED)[0]!.n === 0);
     expect(read('SELECT identity, value FROM samples_r12_202611 ORDER BY identity')).toEqual(
       DEVICES.map((identity, value) => ({ identity, value })),
     );
@@ -34,7 +39,7 @@ describe('staged samples', () => {
     const { store, read } = await setup();
     const values = Array.from({ length: 16 }, (_, k): [number, number] => [NOV_2026 + k, k]);
     await store.ingest.write(write('a', values));
-    expect(read('SELECT count(*) AS n FROM staged_samples')).toEqual([{ n: 0 }]);
+    expect(read(STAGED)).toEqual([{ n: 0 }]);
     expect(read('SELECT count(*) AS n FROM samples_r12_202611')).toEqual([{ n: 16 }]);
     await store.close();
   });
@@ -97,21 +102,47 @@ describe('staged samples', () => {
     await store.close();
     // What a commit leaves behind when the process dies before the mover ran.
     const db = new Database(file);
-    const stage = db.prepare(
-      `INSERT INTO staged_samples (identity, signal, resource, retention, timestamp, received_at, value)
-       VALUES (?, 'temp', 'temp', 12, ?, ?, ?)`,
+    db.prepare('INSERT INTO staged_batches (samples) VALUES (?)').run(
+      JSON.stringify([['a', NOV_2026, 'temp', 'temp', 12, NOV_2026, 3]]),
     );
-    stage.run('a', NOV_2026, NOV_2026, 3);
-    stage.run('a', NOV_2026 + 1, NOV_2026 + 1, 5);
+    db.prepare('INSERT INTO staged_batches (samples) VALUES (?)').run(
+      JSON.stringify([['a', NOV_2026 + 1, 'temp', 'temp', 12, NOV_2026 + 1, 5]]),
+    );
     db.close();
     const reopened = await setup(file);
-    expect(reopened.read('SELECT count(*) AS n FROM staged_samples')).toEqual([{ n: 0 }]);
+    expect(reopened.read(STAGED)).toEqual([{ n: 0 }]);
     expect(reopened.read('SELECT value FROM samples_r12_202611 ORDER BY timestamp')).toEqual([
       { value: 3 },
       { value: 5 },
     ]);
     expect(await reopened.store.series.signals('a')).toMatchObject([
       { lastValue: 5, lastUpdate: NOV_2026 + 1 },
+    ]);
+    await reopened.store.close();
+  });
+
+  it('carries samples staged by a build of one row per sample over, in their order, and moves them', async () => {
+    const { store, file } = await setup();
+    await store.close();
+    // The schema before migration 14, with three samples staged; the last two share a time.
+    const db = new Database(file);
+    db.exec(
+      `DROP TABLE staged_batches; DELETE FROM schema_migrations WHERE version = 14; ${stagedSamplesTable}`,
+    );
+    const stage = db.prepare(
+      `INSERT INTO staged_samples (identity, signal, resource, retention, timestamp, received_at, value)
+       VALUES (?, 'temp', 'temp', 12, ?, ?, ?)`,
+    );
+    stage.run('a', NOV_2026, NOV_2026, 3);
+    stage.run('b', NOV_2026 + 1, NOV_2026 + 1, 'x');
+    stage.run('b', NOV_2026 + 1, NOV_2026 + 2, 9);
+    db.close();
+    const reopened = await setup(file);
+    expect(reopened.read("SELECT name FROM sqlite_schema WHERE name = 'staged_samples'")).toEqual([]);
+    expect(reopened.read(STAGED)).toEqual([{ n: 0 }]);
+    expect(reopened.read('SELECT identity, value FROM samples_r12_202611 ORDER BY identity')).toEqual([
+      { identity: 'a', value: 3 },
+      { identity: 'b', value: 9 },
     ]);
     await reopened.store.close();
   });
@@ -123,7 +154,7 @@ describe('staged samples', () => {
     await store.identities.remove(['a']);
     expect((await store.series.raw(everything())).map((s) => s.identity)).toEqual(['b']);
     expect(await store.series.signals('a')).toEqual([]);
-    expect(read('SELECT count(*) AS n FROM staged_samples')).toEqual([{ n: 0 }]);
+    expect(read(STAGED)).toEqual([{ n: 0 }]);
     await store.close();
   });
 });

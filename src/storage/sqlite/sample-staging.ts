@@ -1,50 +1,29 @@
 import type Database from 'better-sqlite3';
 import type { Sample } from '../../core/device-ports.js';
-import { placeholders, runChunked } from './multi-row.js';
 import { storable, type createSeriesWriter } from './series-writer.js';
 
-const COLUMNS = 7;
+/** Fields per staged sample, after its write's identity and receipt time. */
+const SAMPLE_FIELDS = 5;
 
-interface StagedRow {
-  seq: number;
-  identity: string;
-  signal: string;
-  resource: string;
-  retention: number;
-  timestamp: number;
-  received_at: number;
-  value: string | number;
-  /** Its identity was deleted since: the sample goes with it, like the identity's signals. */
-  gone: 0 | 1;
-}
+/** One write's staged samples: `[identity, received_at, signal, resource, retention, timestamp, value, …]`. */
+type StagedWrite = (string | number)[];
 
 /**
- * The `staged_samples` table (migration 010): samples appended in commit order by the ingest
- * transaction, then moved into their partitions (with their rollups and signals) by `moveInto`,
- * inside a transaction of the caller's.
+ * The `staged_batches` table (migrations 10 and 14): the samples of each sparse commit appended as
+ * one row, in commit order, by the ingest transaction, then moved into their partitions (with their
+ * rollups and signals) by `moveInto`, inside a transaction of the caller's.
  */
 export function createSampleStaging(db: Database.Database) {
-  const statements = new Map<number, Database.Statement>();
-  const insert = (rows: number) => {
-    let statement = statements.get(rows);
-    if (!statement)
-      statements.set(
-        rows,
-        (statement = db.prepare(
-          `INSERT INTO staged_samples (identity, signal, resource, retention, timestamp, received_at, value)
-           VALUES ${placeholders(rows, COLUMNS)}`,
-        )),
-      );
-    return statement;
-  };
-  const oldest = db.prepare<[number], StagedRow>(
-    `SELECT s.*, i.id IS NULL AS gone FROM staged_samples s LEFT JOIN identities i ON i.identity = s.identity
-     ORDER BY s.seq LIMIT ?`,
-  );
-  const remove = db.prepare<[number]>('DELETE FROM staged_samples WHERE seq <= ?');
-  const params: unknown[] = [];
-  const count = db.prepare('SELECT count(*) FROM staged_samples').pluck();
-  /** Rows committed and not yet moved (may count a few of a rolled-back commit: harmless). */
+  const insert = db.prepare<[string]>('INSERT INTO staged_batches (samples) VALUES (?)');
+  const oldest = db
+    .prepare<[], [number, string]>('SELECT seq, samples FROM staged_batches ORDER BY seq')
+    .raw();
+  const remove = db.prepare<[number]>('DELETE FROM staged_batches WHERE seq <= ?');
+  const exists = db.prepare<[string]>('SELECT 1 FROM identities WHERE identity = ?').pluck();
+  const count = db.prepare('SELECT count(*) FROM staged_batches').pluck();
+  const writes: StagedWrite[] = [];
+  let current: StagedWrite | undefined;
+  /** Rows committed and not yet moved (may count one of a rolled-back commit: harmless). */
   let pending = count.get() as number;
 
   return {
@@ -52,51 +31,72 @@ export function createSampleStaging(db: Database.Database) {
       return pending;
     },
     add(identity: string, sample: Sample, receivedAt: number): void {
-      params.push(
-        identity,
+      if (current?.[0] !== identity || current[1] !== receivedAt)
+        writes.push((current = [identity, receivedAt]));
+      current.push(
         sample.signal,
         sample.resource,
         sample.retention,
         sample.timestamp,
-        receivedAt,
         storable(sample.value),
       );
     },
     /** Appends what was added; must run inside the ingest transaction. */
     write(): void {
-      if (params.length === 0) return;
-      runChunked(insert, params, COLUMNS);
-      pending += params.length / COLUMNS;
-      params.length = 0;
+      if (writes.length === 0) return;
+      insert.run(JSON.stringify(writes));
+      pending++;
+      writes.length = 0;
+      current = undefined;
     },
     /** The transaction rolled back: forgets what was added, and counts what is staged again. */
     rolledBack(): void {
-      params.length = 0;
+      writes.length = 0;
+      current = undefined;
       pending = count.get() as number;
     },
     /**
-     * Hands up to `limit` of the oldest staged samples to `series` in commit order and deletes them;
-     * must run inside a transaction that then calls `series.write()`. Returns how many moved.
+     * Hands the oldest staged samples to `series` in commit order, whole commits at a time until
+     * at least `limit` have moved or none is left, and deletes them; must run inside a
+     * transaction that then calls `series.write()`. Samples of an identity deleted since are
+     * dropped, like its signals. Returns how many samples were read.
      */
     moveInto(series: Pick<ReturnType<typeof createSeriesWriter>, 'add'>, limit: number): number {
-      const rows = oldest.all(limit);
-      for (const row of rows) {
-        if (row.gone) continue;
-        series.add(
-          row.identity,
-          {
-            signal: row.signal,
-            resource: row.resource,
-            retention: row.retention,
-            timestamp: row.timestamp,
-            value: row.value,
-          },
-          row.received_at,
-        );
+      const present = new Map<string, boolean>();
+      let read = 0;
+      let rows = 0;
+      let last: number | undefined;
+      for (const [seq, samples] of oldest.iterate()) {
+        last = seq;
+        rows++;
+        for (const write of JSON.parse(samples) as StagedWrite[]) {
+          const identity = write[0] as string;
+          let known = present.get(identity);
+          if (known === undefined) present.set(identity, (known = exists.get(identity) !== undefined));
+          read += (write.length - 2) / SAMPLE_FIELDS;
+          if (known) addAll(series, write);
+        }
+        // Breaking off resets the statement before the delete below.
+        if (read >= limit) break;
       }
-      if (rows.length > 0) remove.run(rows[rows.length - 1]!.seq);
-      pending = rows.length < limit ? 0 : Math.max(0, pending - rows.length);
-      return rows.length;
+      if (last !== undefined) remove.run(last);
+      pending = read < limit ? 0 : Math.max(0, pending - rows);
+      return read;
     },
   };
+}
+
+function addAll(series: Pick<ReturnType<typeof createSeriesWriter>, 'add'>, write: StagedWrite): void {
+  const identity = write[0] as string;
+  const receivedAt = write[1] as number;
+  for (let k = 2; k < write.length; k += SAMPLE_FIELDS) {
+    const sample: Sample = {
+      signal: write[k] as string,
+      resource: write[k + 1] as string,
+      retention: write[k + 2] as number,
+      timestamp: write[k + 3] as number,
+      value: write[k + 4]!,
+    };
+    series.add(identity, sample, receivedAt);
+  }
 }
