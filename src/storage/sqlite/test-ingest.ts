@@ -58,7 +58,7 @@ export const temperatureQuery = (identities: string[]) => ({
   offset: 0,
 });
 
-/** Waits (up to 2 s) for the mover to have done something `done` can see. */
+/** Waits (up to 5 s; it moves after 1 s) for the mover to have done something `done` can see. */
 export async function pollUntil(done: () => boolean): Promise<void> {
-  for (let k = 0; k < 100 && !done(); k++) await new Promise((r) => setTimeout(r, 20));
+  for (let k = 0; k < 250 && !done(); k++) await new Promise((r) => setTimeout(r, 20));
 }
