@@ -73,12 +73,14 @@ export function localCommits(db: Database.Database): CommitPath {
 const toError = ({ message, code }: { message: string; code?: string }) =>
   Object.assign(new Error(message), code === undefined ? {} : { code });
 
-const outcomeOf = (reply: IngestReply): CommitOutcome =>
-  reply.error
-    ? toError(reply.error)
-    : Array.from(reply.outcomes ?? [], (code, k) =>
-        code === 2 ? { kept: reply.kept?.[k] ?? [] } : code === 1,
-      );
+function outcomeOf(reply: IngestReply): CommitOutcome {
+  if (reply.error) return toError(reply.error);
+  const codes = reply.outcomes ?? new Uint8Array(0);
+  const outcomes = new Array<WriteResult>(codes.length);
+  for (let k = 0; k < codes.length; k++)
+    outcomes[k] = codes[k] === 2 ? { kept: reply.kept?.[k] ?? [] } : codes[k] === 1;
+  return outcomes;
+}
 
 /**
  * The ingest thread: a worker with a connection of its own that runs the ingest store's

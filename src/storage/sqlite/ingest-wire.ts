@@ -20,82 +20,89 @@ const BOOLEAN = 2;
 const ABSENT = 3;
 const NO_METADATA = -1;
 
+/** Slots a write can take at most: 5 for itself, 6 per sample, 6 per state, 3 per signal. */
+function slotsOf(write: CommitWrite): number {
+  return 5 + 6 * (write.samples.length + write.state.length) + 3 * (write.signals?.length ?? 0);
+}
+
 export function createBatchEncoder() {
   let numbers = new Float64Array(1 << 12);
-  let length = 0;
-  let strings: string[] = [];
   /** Names repeat across a batch (identities, resources, signals): each is sent once. */
   const names = new Map<string, number>();
 
-  function number(x: number): void {
-    if (length === numbers.length) {
-      const larger = new Float64Array(numbers.length * 2);
-      larger.set(numbers);
-      numbers = larger;
-    }
-    numbers[length++] = x;
-  }
-  function name(text: string): void {
-    let index = names.get(text);
-    if (index === undefined) {
-      names.set(text, (index = strings.length));
-      strings.push(text);
-    }
-    number(index);
-  }
-  function value(v: ResourceValue | undefined): void {
-    if (typeof v === 'number') {
-      number(NUMBER);
-      number(v);
-    } else if (typeof v === 'string') {
-      // Values rarely repeat and may be long: not worth a map lookup.
-      number(STRING);
-      number(strings.length);
-      strings.push(v);
-    } else if (typeof v === 'boolean') {
-      number(BOOLEAN);
-      number(v ? 1 : 0);
-    } else number(ABSENT);
-  }
-
+  // One pass with the buffer sized first and the write position a local: this runs for every
+  // device write on the gateway thread (MQTT ingest: over 100,000 a second).
   return {
     encode(writes: readonly CommitWrite[]): WireBatch {
-      length = 0;
-      number(writes.length);
-      for (const write of writes) {
-        name(write.identity);
-        number(write.seen.at);
-        number(write.samples.length);
-        for (const sample of write.samples) {
-          name(sample.signal);
-          name(sample.resource);
-          number(sample.retention);
-          number(sample.timestamp);
-          value(sample.value);
+      let size = 1;
+      for (const write of writes) size += slotsOf(write);
+      if (numbers.length < size) numbers = new Float64Array(Math.max(size, 2 * numbers.length));
+      const out = numbers;
+      const strings: string[] = [];
+      // A sample's signal is mostly its resource, and its state's resource too: the last name is
+      // checked before the map.
+      let lastName: string | undefined;
+      let lastIndex = 0;
+      const name = (text: string): number => {
+        if (text === lastName) return lastIndex;
+        let index = names.get(text);
+        if (index === undefined) {
+          names.set(text, (index = strings.length));
+          strings.push(text);
         }
-        number(write.state.length);
+        lastName = text;
+        return (lastIndex = index);
+      };
+      // Values rarely repeat and may be long: not worth a map lookup.
+      const value = (v: ResourceValue | undefined, at: number): number => {
+        if (typeof v === 'number') {
+          out[at] = NUMBER;
+          out[at + 1] = v;
+          return at + 2;
+        }
+        if (typeof v === 'string') {
+          out[at] = STRING;
+          out[at + 1] = strings.push(v) - 1;
+          return at + 2;
+        }
+        if (typeof v === 'boolean') {
+          out[at] = BOOLEAN;
+          out[at + 1] = v ? 1 : 0;
+          return at + 2;
+        }
+        out[at] = ABSENT;
+        return at + 1;
+      };
+      let at = 0;
+      out[at++] = writes.length;
+      for (const write of writes) {
+        out[at++] = name(write.identity);
+        out[at++] = write.seen.at;
+        out[at++] = write.samples.length;
+        for (const sample of write.samples) {
+          out[at++] = name(sample.signal);
+          out[at++] = name(sample.resource);
+          out[at++] = sample.retention;
+          out[at++] = sample.timestamp;
+          at = value(sample.value, at);
+        }
+        out[at++] = write.state.length;
         for (const state of write.state) {
-          name(state.resource);
-          number(state.timestamp);
-          value(state.reported);
-          value(state.set);
+          out[at++] = name(state.resource);
+          out[at++] = state.timestamp;
+          at = value(state.reported, at);
+          at = value(state.set, at);
         }
         const declared = write.signals ?? [];
-        number(declared.length);
+        out[at++] = declared.length;
         for (const signal of declared) {
-          name(signal.signal);
-          name(signal.resource);
-          if (signal.metadata === null) number(NO_METADATA);
-          else {
-            number(strings.length);
-            strings.push(signal.metadata);
-          }
+          out[at++] = name(signal.signal);
+          out[at++] = name(signal.resource);
+          out[at++] = signal.metadata === null ? NO_METADATA : strings.push(signal.metadata) - 1;
         }
       }
-      const batch = { numbers: numbers.slice(0, length), strings };
-      strings = [];
       names.clear();
-      return batch;
+      return { numbers: out.slice(0, at), strings };
     },
   };
 }
