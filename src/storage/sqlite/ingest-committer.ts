@@ -42,8 +42,8 @@ export interface IngestCommitter {
  * device (MQTT devices with messages in flight) writes them straight into their partitions: each
  * device's samples, rollups and `signals` row share pages. A commit of a sample or two from each of
  * many devices (HTTP writes) would touch four pages per device, so it appends its samples to
- * `staged_batches` instead (one row per commit), and a mover places them every `MOVE_AFTER_MS` in one transaction, or
- * sooner when a read needs them (`settle`). Staged samples are committed like any other, so a
+ * `staged_batches` instead (one row per commit), and a mover places them every `MOVE_AFTER_MS` in
+ * one transaction, or sooner when a read needs them (`settle`). Staged samples are committed like any other, so a
  * crash loses none: the next start moves them.
  *
  * Transactions begin IMMEDIATE: with the ingest thread, another connection writes to the same file,

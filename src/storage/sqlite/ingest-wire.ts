@@ -30,8 +30,8 @@ export function createBatchEncoder() {
   /** Names repeat across a batch (identities, resources, signals): each is sent once. */
   const names = new Map<string, number>();
 
-  // One pass with the buffer sized first and the write position a local: this runs for every
-  // device write on the gateway thread (MQTT ingest: over 100,000 a second).
+  // The buffer is sized before it is filled, and the write position is a local: this runs for
+  // every device write on the gateway thread (MQTT ingest: over 100,000 a second).
   return {
     encode(writes: readonly CommitWrite[]): WireBatch {
       let size = 1;

@@ -147,6 +147,33 @@ describe('staged samples', () => {
     await reopened.store.close();
   });
 
+  it('carries a long backlog of such samples over in rows of 10,000, keeping the later of two at one time', async () => {
+    const { store, file } = await setup();
+    await store.close();
+    const db = new Database(file);
+    db.exec(
+      `DROP TABLE staged_batches; DELETE FROM schema_migrations WHERE version = 14; ${stagedSamplesTable}`,
+    );
+    const stage = db.prepare(
+      `INSERT INTO staged_samples (seq, identity, signal, resource, retention, timestamp, received_at, value)
+       VALUES (?, 'a', 'temp', 'temp', 12, ?, ?, ?)`,
+    );
+    // Seq 9,999 and 10,001 fall in two rows and share a time: the later one is the value.
+    db.transaction(() => {
+      for (let seq = 1; seq <= 10_005; seq++) {
+        const timestamp = seq === 10_001 ? NOV_2026 + 9_999 : NOV_2026 + seq;
+        stage.run(seq, timestamp, timestamp, seq);
+      }
+    })();
+    db.close();
+    const reopened = await setup(file);
+    expect(reopened.read('SELECT count(*) AS n FROM samples_r12_202611')).toEqual([{ n: 10_004 }]);
+    expect(
+      reopened.read('SELECT value FROM samples_r12_202611 WHERE timestamp = ?', NOV_2026 + 9_999),
+    ).toEqual([{ value: 10_001 }]);
+    await reopened.store.close();
+  });
+
   it('drops staged samples of an identity deleted before they moved, leaving it no signals', async () => {
     const { store, read } = await setup();
     await store.ingest.write(write('a', [[NOV_2026, 1]]));
