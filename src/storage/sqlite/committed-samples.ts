@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { stagedValue } from './sample-staging.js';
 
 export interface CommittedSample {
   identity: string;
@@ -40,7 +41,7 @@ function stagedSamples(json: string): CommittedSample[] {
         identity: write[0] as string,
         resource: write[k] as string,
         timestamp: write[k + 3] as number,
-        value: write[k + 4],
+        value: stagedValue(write[k + 4] as Parameters<typeof stagedValue>[0]),
       });
     return samples;
   });

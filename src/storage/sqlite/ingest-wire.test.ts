@@ -45,6 +45,14 @@ describe('the ingest wire format', () => {
     expect(decodeBatch(second)).toEqual([write('c', 'x', 4)]);
   });
 
+  it('gives the next batch its own names after one that failed half-way', () => {
+    const encoder = createBatchEncoder();
+    const malformed = { ...write('gone', 1, 1), seen: undefined } as unknown as CommitWrite;
+    expect(() => encoder.encode([write('a', 1, 1), malformed])).toThrow();
+    const next = [write('victim', 2, 2), write('a', 3, 3)];
+    expect(decodeBatch(encoder.encode(next))).toEqual(next);
+  });
+
   it('carries batches larger than its first buffer', () => {
     const writes = Array.from({ length: 5000 }, (_, i) =>
       write(`dev-${i % 50}`, i, 1_764_115_200_000_000 + i),

@@ -34,6 +34,8 @@ export function createBatchEncoder() {
   // every device write on the gateway thread (MQTT ingest: over 100,000 a second).
   return {
     encode(writes: readonly CommitWrite[]): WireBatch {
+      // A batch that threw half-way (a malformed write) left its names here.
+      names.clear();
       let size = 1;
       for (const write of writes) size += slotsOf(write);
       if (numbers.length < size) numbers = new Float64Array(Math.max(size, 2 * numbers.length));
@@ -101,7 +103,6 @@ export function createBatchEncoder() {
           out[at++] = signal.metadata === null ? NO_METADATA : strings.push(signal.metadata) - 1;
         }
       }
-      names.clear();
       return { numbers: out.slice(0, at), strings };
     },
   };

@@ -147,7 +147,7 @@ describe('staged samples', () => {
     await reopened.store.close();
   });
 
-  it('carries a long backlog of such samples over in rows of 10,000, keeping the later of two at one time', async () => {
+  it('carries a long backlog of such samples over in rows of 100, keeping the later of two at one time', async () => {
     const { store, file } = await setup();
     await store.close();
     const db = new Database(file);
@@ -172,6 +172,43 @@ describe('staged samples', () => {
       reopened.read('SELECT value FROM samples_r12_202611 WHERE timestamp = ?', NOV_2026 + 9_999),
     ).toEqual([{ value: 10_001 }]);
     await reopened.store.close();
+  });
+
+  it('stages what JSON cannot write (Infinity) and moves it as it came', async () => {
+    const { store, read } = await setup();
+    await Promise.all([
+      store.ingest.write(write('a', [[NOV_2026, Infinity]])),
+      store.ingest.write(write('b', [[NOV_2026, -Infinity]])),
+    ]);
+    expect(read(STAGED)).toEqual([{ n: 2 }]);
+    expect((await store.series.raw(everything(['a', 'b']))).map((s) => s.value)).toEqual([
+      Infinity,
+      -Infinity,
+    ]);
+    await store.close();
+  });
+
+  it('stages a commit of long strings in several rows, and moves them all in order', async () => {
+    const many = Array.from({ length: 100 }, (_, k) => `device-${k}`);
+    const { store, read } = await openIngestStore(many);
+    const long = (k: number) => `${k}`.padEnd(64 * 1024, 'x');
+    await Promise.all(
+      many.map((identity, k) =>
+        store.ingest.write({
+          identity,
+          samples: [
+            { signal: 'temp', resource: 'temp', retention: 12, timestamp: NOV_2026 + k, value: long(k) },
+          ],
+          state: [],
+          seen: { at: NOV_2026, ip: null },
+        }),
+      ),
+    );
+    expect(read<{ n: number }>('SELECT count(*) AS n FROM staged_batches')[0]!.n).toBeGreaterThan(1);
+    expect(read(STAGED)).toEqual([{ n: 100 }]);
+    const samples = await store.series.raw(temperatureQuery(many));
+    expect(samples.map((s) => s.value).sort()).toEqual(many.map((_, k) => long(k)).sort());
+    await store.close();
   });
 
   it('drops staged samples of an identity deleted before they moved, leaving it no signals', async () => {
