@@ -16,6 +16,26 @@ const write = (identity: string, values: [number, number][], at = NOV_2026) => (
 
 const everything = (identities = DEVICES) => temperatureQuery(identities);
 
+/**
+ * A database as a build before migration 14 leaves it, with `rows` (identity, timestamp,
+ * received_at, value of `temp`) staged one per row, in order.
+ */
+async function stagedByOldBuild(rows: [string, number, number, number | string][]): Promise<string> {
+  const { store, file } = await setup();
+  await store.close();
+  const db = new Database(file);
+  db.exec(
+    `DROP TABLE staged_batches; DELETE FROM schema_migrations WHERE version = 14; ${stagedSamplesTable}`,
+  );
+  const stage = db.prepare(
+    `INSERT INTO staged_samples (identity, signal, resource, retention, timestamp, received_at, value)
+     VALUES (?, 'temp', 'temp', 12, ?, ?, ?)`,
+  );
+  db.transaction(() => rows.forEach((row) => stage.run(...row)))();
+  db.close();
+  return file;
+}
+
 /** Samples staged and not yet moved: five fields each after a write's identity and receipt time. */
 const STAGED = `SELECT coalesce(sum((json_array_length(w.value) - 2) / 5), 0) AS n
   FROM staged_batches, json_each(staged_batches.samples) w`;
@@ -122,21 +142,12 @@ describe('staged samples', () => {
   });
 
   it('carries samples staged by a build of one row per sample over, in their order, and moves them', async () => {
-    const { store, file } = await setup();
-    await store.close();
-    // The schema before migration 14, with three samples staged; the last two share a time.
-    const db = new Database(file);
-    db.exec(
-      `DROP TABLE staged_batches; DELETE FROM schema_migrations WHERE version = 14; ${stagedSamplesTable}`,
-    );
-    const stage = db.prepare(
-      `INSERT INTO staged_samples (identity, signal, resource, retention, timestamp, received_at, value)
-       VALUES (?, 'temp', 'temp', 12, ?, ?, ?)`,
-    );
-    stage.run('a', NOV_2026, NOV_2026, 3);
-    stage.run('b', NOV_2026 + 1, NOV_2026 + 1, 'x');
-    stage.run('b', NOV_2026 + 1, NOV_2026 + 2, 9);
-    db.close();
+    // Three samples staged; the last two share a time.
+    const file = await stagedByOldBuild([
+      ['a', NOV_2026, NOV_2026, 3],
+      ['b', NOV_2026 + 1, NOV_2026 + 1, 'x'],
+      ['b', NOV_2026 + 1, NOV_2026 + 2, 9],
+    ]);
     const reopened = await setup(file);
     expect(reopened.read("SELECT name FROM sqlite_schema WHERE name = 'staged_samples'")).toEqual([]);
     expect(reopened.read(STAGED)).toEqual([{ n: 0 }]);
@@ -148,24 +159,14 @@ describe('staged samples', () => {
   });
 
   it('carries a long backlog of such samples over in rows of 100, keeping the later of two at one time', async () => {
-    const { store, file } = await setup();
-    await store.close();
-    const db = new Database(file);
-    db.exec(
-      `DROP TABLE staged_batches; DELETE FROM schema_migrations WHERE version = 14; ${stagedSamplesTable}`,
-    );
-    const stage = db.prepare(
-      `INSERT INTO staged_samples (seq, identity, signal, resource, retention, timestamp, received_at, value)
-       VALUES (?, 'a', 'temp', 'temp', 12, ?, ?, ?)`,
-    );
     // Seq 9,999 and 10,001 fall in two rows and share a time: the later one is the value.
-    db.transaction(() => {
-      for (let seq = 1; seq <= 10_005; seq++) {
+    const file = await stagedByOldBuild(
+      Array.from({ length: 10_005 }, (_, k) => {
+        const seq = k + 1;
         const timestamp = seq === 10_001 ? NOV_2026 + 9_999 : NOV_2026 + seq;
-        stage.run(seq, timestamp, timestamp, seq);
-      }
-    })();
-    db.close();
+        return ['a', timestamp, timestamp, seq];
+      }),
+    );
     const reopened = await setup(file);
     expect(reopened.read('SELECT count(*) AS n FROM samples_r12_202611')).toEqual([{ n: 10_004 }]);
     expect(
