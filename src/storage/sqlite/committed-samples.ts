@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { stagedValue } from './sample-staging.js';
+import { readStagedRow } from './sample-staging.js';
 
 export interface CommittedSample {
   identity: string;
@@ -32,17 +32,10 @@ export function committedSamples(file: string): CommittedSample[] {
   }
 }
 
-/** A staged row's samples (sample-staging.ts): per write `[identity, received_at, (signal, resource, retention, timestamp, value)…]`. */
 function stagedSamples(json: string): CommittedSample[] {
-  return (JSON.parse(json) as unknown[][]).flatMap((write) => {
-    const samples: CommittedSample[] = [];
-    for (let k = 2; k < write.length; k += 5)
-      samples.push({
-        identity: write[0] as string,
-        resource: write[k] as string,
-        timestamp: write[k + 3] as number,
-        value: stagedValue(write[k + 4] as Parameters<typeof stagedValue>[0]),
-      });
-    return samples;
-  });
+  const samples: CommittedSample[] = [];
+  readStagedRow(json, (identity, { signal, timestamp, value }) =>
+    samples.push({ identity, resource: signal, timestamp, value }),
+  );
+  return samples;
 }

@@ -19,7 +19,7 @@ type StagedValue = string | number | { n: string };
 type StagedWrite = (string | number | StagedValue)[];
 
 /** The value of a staged sample, as `add` received it. */
-export function stagedValue(value: StagedValue): string | number {
+function stagedValue(value: StagedValue): string | number {
   return typeof value === 'object' ? Number(value.n) : value;
 }
 
@@ -98,13 +98,12 @@ export function createSampleStaging(db: Database.Database) {
       for (const [seq, samples] of oldest.iterate()) {
         last = seq;
         taken++;
-        for (const write of JSON.parse(samples) as StagedWrite[]) {
-          const identity = write[0] as string;
+        readStagedRow(samples, (identity, sample, receivedAt) => {
+          read++;
           let known = present.get(identity);
           if (known === undefined) present.set(identity, (known = exists.get(identity) !== undefined));
-          read += (write.length - 2) / SAMPLE_FIELDS;
-          if (known) addAll(series, write);
-        }
+          if (known) series.add(identity, sample, receivedAt);
+        });
         // Breaking off resets the statement before the delete below.
         if (read >= limit) break;
       }
@@ -115,17 +114,23 @@ export function createSampleStaging(db: Database.Database) {
   };
 }
 
-function addAll(series: Pick<ReturnType<typeof createSeriesWriter>, 'add'>, write: StagedWrite): void {
-  const identity = write[0] as string;
-  const receivedAt = write[1] as number;
-  for (let k = 2; k < write.length; k += SAMPLE_FIELDS) {
-    const sample: Sample = {
-      signal: write[k] as string,
-      resource: write[k + 1] as string,
-      retention: write[k + 2] as number,
-      timestamp: write[k + 3] as number,
-      value: stagedValue(write[k + 4] as StagedValue),
-    };
-    series.add(identity, sample, receivedAt);
+/** Calls `visit` for each sample of a staged row, in the order they were staged. */
+export function readStagedRow(
+  json: string,
+  visit: (identity: string, sample: Sample, receivedAt: number) => void,
+): void {
+  for (const write of JSON.parse(json) as StagedWrite[]) {
+    const identity = write[0] as string;
+    const receivedAt = write[1] as number;
+    for (let k = 2; k < write.length; k += SAMPLE_FIELDS) {
+      const sample: Sample = {
+        signal: write[k] as string,
+        resource: write[k + 1] as string,
+        retention: write[k + 2] as number,
+        timestamp: write[k + 3] as number,
+        value: stagedValue(write[k + 4] as StagedValue),
+      };
+      visit(identity, sample, receivedAt);
+    }
   }
 }
