@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { createSqliteIngestStore } from '../src/storage/sqlite/ingest-store.js';
 import { openDatabase } from '../src/storage/sqlite/open-database.js';
 import { createPresenceBuffer } from '../src/storage/sqlite/presence-buffer.js';
+import { writeDurably } from '../src/core/write-durably.js';
 
 const DEVICES = 50;
 const PER_DEVICE = Number(process.env.PER_DEVICE ?? 24);
@@ -41,7 +42,7 @@ async function commit(): Promise<void> {
       t += 10;
       const value = 20 + (k % 7);
       writes.push(
-        ingest.write({
+        writeDurably(ingest, {
           identity: `dev-${d}`,
           samples: [{ signal: 'temp', resource: 'temp', retention: 12, timestamp: t, value }],
           state: [{ resource: 'temp', set: value, reported: value, timestamp: t }],

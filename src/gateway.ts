@@ -69,6 +69,8 @@ function openDataDir(config: Config, logger: Logger) {
           { err: error },
           'the ingest thread failed: device data is committed on the gateway thread',
         ),
+      onIngestCallbackError: (error) =>
+        logger.error({ err: error }, 'answering a committed device write failed'),
     });
     return { admin, store };
   } catch (error) {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { assertError, SECOND, startTestApi, T0, type TestApi } from './test-api.js';
+import { writeDurably } from '../core/write-durably.js';
 
 const DAY = 86_400 * SECOND;
 const S = T0 / SECOND;
@@ -78,7 +79,7 @@ describe('publishData', () => {
 
   it('takes values of signals the identity has besides resources (signal parser channels)', async () => {
     await setup();
-    await api.store.ingest.write({
+    await writeDurably(api.store.ingest, {
       identity: 'd1',
       samples: [],
       signals: [{ signal: '001', resource: 'data_in', metadata: '{"display_name":"Temperature"}' }],

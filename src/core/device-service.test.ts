@@ -28,3 +28,29 @@ describe('device publishes under way', () => {
     await expect(refused).rejects.toThrow();
   });
 });
+
+describe('server time of device publishes', () => {
+  it('reads the clock once for the publishes of one task, stamps them apart, and again in the next task', async () => {
+    server = await startDeviceHttp();
+    await server.device2.addResource({ alias: 'temp', format: 'number' });
+    await server.device2.addIdentity({ identity: 'd1' });
+    const device = { identity: 'd1', permission: {} };
+    const ctx = { ip: null, protocol: 'mqtt' as const, connectionId: 'c1' };
+    const publish = (n: number) =>
+      server!.devices.publish(device, ctx, { alias: 'temp', value: String(n) }, 1);
+    // The first publish loads the resource definitions: it is not stamped in its own task.
+    await publish(0);
+    server.clock.advance(1_000);
+    const start = server.clock.now;
+    const sameTask = [publish(1), publish(2)];
+    server.clock.advance(5_000);
+    sameTask.push(publish(3));
+    await Promise.all(sameTask);
+    await publish(4);
+    const stamps = server.events
+      .filter((event) => event.type === 'data_in')
+      .map((event) => event.timestamp)
+      .slice(1);
+    expect(stamps).toEqual([start, start + 1, start + 2, start + 5_000]);
+  });
+});

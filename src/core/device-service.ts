@@ -5,15 +5,16 @@ import type { AuthenticatedDevice, ConnectionContext, DeviceAuth, DeviceCredenti
 import type { DeviceConnections, DeviceLink, SetValue } from './device-connections.js';
 import type { DeviceMetricsRecorder } from './device-metrics.js';
 import type { DeviceIdentityStore, IngestStore, Sample } from './device-ports.js';
-import { forbidden, GatewayError, identityNotFound } from './errors.js';
+import { forbidden } from './errors.js';
 import type { EventPublisher } from './events.js';
-import { collectValues, newestPerResource } from './publish-values.js';
+import { DevicePublish, type DevicePublishDeps, type PublishDone } from './device-publish.js';
+import type { PublishContent } from './publish-values.js';
 import type { IdentityStore } from './ports.js';
 import type { ResourceCatalog } from './resource-catalog.js';
 import { readSetValues, waitForSetValue } from './set-value-reads.js';
 import type { IdentityState, ResourceValue } from './schemas/common.js';
 import type { SettingsService } from './settings-service.js';
-import type { ParserInput, SignalParser } from './signal-parser.js';
+import type { SignalParser } from './signal-parser.js';
 
 /** One timestamped group of values from a device; `timestamp` in µs, absent for "now". */
 export interface PublishRecord {
@@ -34,9 +35,15 @@ function pendingSetValues(state: IdentityState, syncAliases: Set<string>): SetVa
 /** What the device edges (MQTT, HTTP) do on behalf of devices; they only translate protocols. */
 export class DeviceService {
   private lastStamp = 0;
+  /** The clock as read for the publishes of the current task (`stamp`). */
+  private taskTime: number | undefined;
+  private readonly dropTaskTime = () => {
+    this.taskTime = undefined;
+  };
   /** Publishes under way, and who waits for there to be none (`settled`). */
   private publishing = 0;
   private readonly whenSettled: (() => void)[] = [];
+  private readonly publishDeps: DevicePublishDeps;
 
   constructor(
     readonly auth: DeviceAuth,
@@ -55,7 +62,17 @@ export class DeviceService {
       /** Told of the samples of every committed write (signal subscribers). */
       onCommitted?: (identity: string, samples: Sample[]) => void;
     },
-  ) {}
+  ) {
+    this.publishDeps = {
+      ...deps,
+      stamp: () => this.stamp(),
+      checkPublishAs: (device, identity) => this.checkPublishAs(device, identity),
+      ended: () => {
+        if (--this.publishing === 0 && this.whenSettled.length > 0)
+          for (const resolve of this.whenSettled.splice(0)) resolve();
+      },
+    };
+  }
 
   authenticate(credentials: DeviceCredentials, ctx: ConnectionContext): Promise<AuthenticatedDevice> {
     return this.auth.authenticate(credentials, ctx);
@@ -134,71 +151,42 @@ export class DeviceService {
   }
 
   /**
-   * Stores what a device published, durably, before resolving; returns the aliases whose state
-   * changed. `as` publishes for another identity (a gateway device, `$as/<identity>/<alias>`).
+   * Stores what a device published, durably, before resolving. `as` publishes for another
+   * identity (a gateway device, `$as/<identity>/<alias>`).
    */
-  async publish(
+  publish(
     device: AuthenticatedDevice,
     ctx: ConnectionContext,
-    records: PublishRecord[],
+    content: PublishContent,
     payloadBytes: number,
     as?: string,
   ): Promise<void> {
-    const { activity, events } = this.deps;
-    const identity = as ?? device.identity;
-    let parserInputs: ParserInput[] | undefined;
+    return new Promise((resolve, reject) =>
+      this.publishThen(device, ctx, content, payloadBytes, as, (error) =>
+        error ? reject(error) : resolve(),
+      ),
+    );
+  }
+
+  /** `publish` for the MQTT hot path: `done` is called once it is stored or refused (device-publish.ts). */
+  publishThen(
+    device: AuthenticatedDevice,
+    ctx: ConnectionContext,
+    content: PublishContent,
+    payloadBytes: number,
+    as: string | undefined,
+    done: PublishDone,
+  ): void {
     this.publishing++;
-    try {
-      if (identity !== device.identity) await this.checkPublishAs(device, identity);
-      const definitions = this.deps.resources.current() ?? (await this.deps.resources.list());
-      const now = this.stamp();
-      // This is the hot path (tens of thousands of publishes a second): the event's objects are
-      // only built when someone listens, and one record needs no de-duplication of its state.
-      const listened = events.listened?.() ?? true;
-      const collected = collectValues(records, definitions, now, listened);
-      const { samples, state, payload, valueCount } = collected;
-      parserInputs = collected.parserInputs;
-      const parsed =
-        parserInputs && (await this.deps.signalParser?.parse(identity, parserInputs, definitions));
-      if (parsed) samples.push(...parsed.samples);
-      const written = await this.deps.ingest.write({
-        identity,
-        samples,
-        ...(parsed && parsed.signals.length > 0 && { signals: parsed.signals }),
-        state: records.length > 1 ? newestPerResource(state) : state,
-        seen: { at: now, ip: ctx.ip },
-      });
-      if (!written) throw identityNotFound(identity);
-      this.deps.onCommitted?.(identity, samples);
-      if (listened) {
-        // Only what became the identity's state: a recorded value older than the state is not.
-        const updated = new Set<string>();
-        for (const { resource } of state)
-          if (written === true || !written.kept.includes(resource)) updated.add(resource);
-        events.publish({
-          type: 'data_in',
-          identity,
-          ip: ctx.ip,
-          protocol: ctx.protocol,
-          timestamp: now,
-          connection_id: ctx.connectionId,
-          payload,
-          updated_resources: [...updated],
-        });
-      }
-      activity.recordPublish(identity, payloadBytes, valueCount, now);
-      // At least once: the publish is acknowledged only once its data_in is stored for delivery.
-      const kept = listened ? events.kept?.() : undefined;
-      if (kept) await kept;
-    } catch (error) {
-      // Channels it added in memory may not have been written.
-      if (parserInputs) this.deps.signalParser?.forget(identity);
-      activity.record('connection_error', identity, 1, refusalReason(error));
-      throw error;
-    } finally {
-      if (--this.publishing === 0 && this.whenSettled.length > 0)
-        for (const resolve of this.whenSettled.splice(0)) resolve();
-    }
+    new DevicePublish(
+      this.publishDeps,
+      device,
+      ctx,
+      content,
+      payloadBytes,
+      as ?? device.identity,
+      done,
+    ).run();
   }
 
   /**
@@ -216,8 +204,14 @@ export class DeviceService {
    * the same microsecond must not share a timestamp (the second would replace the first).
    */
   private stamp(): number {
-    const now = this.deps.clock.nowMicros();
-    this.lastStamp = now > this.lastStamp ? now : this.lastStamp + 1;
+    // The publishes parsed from one socket read arrive together, and read the clock once: that
+    // saves ~0.2 µs per MQTT message, a tenth of the gateway's own work per message. The reading
+    // is dropped when the current task's microtasks run, so it is never older than that task.
+    if (this.taskTime === undefined) {
+      this.taskTime = this.deps.clock.nowMicros();
+      queueMicrotask(this.dropTaskTime);
+    }
+    this.lastStamp = this.taskTime > this.lastStamp ? this.taskTime : this.lastStamp + 1;
     return this.lastStamp;
   }
 
@@ -283,10 +277,4 @@ export class DeviceService {
       connection_id: ctx.connectionId,
     });
   }
-}
-
-function refusalReason(error: unknown): string {
-  if (!(error instanceof GatewayError)) return 'internal_error';
-  if (error.reason) return error.reason;
-  return error.code === 'INVALID_PARAMETER' ? 'invalid_value' : error.code.toLowerCase();
 }

@@ -15,6 +15,7 @@ import type { ResourceValue } from './schemas/common.js';
 import type { PublishDataParams } from './schemas/time-series.js';
 import type { SignalParser } from './signal-parser.js';
 import type { SignalRecord, TimeSeriesStore } from './time-series-ports.js';
+import { writeDurably } from './write-durably.js';
 
 /** The same error naming the parameter where the caller wrote it. */
 function at(parameter: string, error: unknown): unknown {
@@ -99,7 +100,7 @@ export class PublishData {
     if (samples.length === 0) return;
     let written: WriteResult = false;
     try {
-      written = await ingest.write({
+      written = await writeDurably(ingest, {
         identity,
         samples,
         ...(parsed && parsed.signals.length > 0 && { signals: parsed.signals }),

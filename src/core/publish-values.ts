@@ -75,13 +75,25 @@ export interface CollectedValues extends ValueSink {
   valueCount: number;
 }
 
+/** One value a device sent to one alias, now (`$resource/<alias>`): the most frequent publish. */
+export interface SingleValue {
+  alias: string;
+  value: string;
+}
+
+/** Timestamped groups of values (`timestamp` in µs, absent for "now"): batches and HTTP writes. */
+type Records = readonly { timestamp?: number; values: Record<string, unknown> }[];
+
+/** What a device published: records, or one value. */
+export type PublishContent = Records | SingleValue;
+
 /**
- * Checks a publish's records (`{timestamp?, values}`, timestamps in µs) against the resource
- * definitions and makes them samples and state. This is the hot path (tens of thousands of
- * publishes a second): the event's payload is only built when someone listens.
+ * Checks a publish against the resource definitions and makes it samples and state. This is the
+ * hot path (over 100,000 publishes a second): a single value skips the records' loops, and the
+ * event's payload is only built when someone listens.
  */
 export function collectValues(
-  records: readonly { timestamp?: number; values: Record<string, unknown> }[],
+  content: PublishContent,
   definitions: Record<string, ResourceDefinition>,
   now: number,
   listened: boolean,
@@ -93,31 +105,67 @@ export function collectValues(
     payload: [],
     valueCount: 0,
   };
-  for (const record of records) {
+  if (!isRecords(content)) {
+    addValue(
+      collected,
+      content.alias,
+      content.value,
+      definitions,
+      now,
+      payloadRecord(collected, now, listened),
+    );
+    return collected;
+  }
+  for (const record of content) {
     const timestamp = record.timestamp === undefined ? now : checkTimestamp(record.timestamp, now);
-    const values: Record<string, ResourceValue> | undefined = listened ? {} : undefined;
-    for (const alias in record.values) {
-      // As a key of the event payload it would replace the object's prototype.
-      if (alias === '__proto__') throw invalidParameter(alias, 'is not a resource alias');
-      const raw = toResourceValue(record.values[alias]);
-      const definition = Object.hasOwn(definitions, alias) ? definitions[alias] : undefined;
-      collected.valueCount++;
-      if (!definition) {
-        // Values of undefined aliases still travel in events: the same 64 KiB bound applies.
-        if (
-          typeof raw === 'string' &&
-          raw.length > MAX_STRING_VALUE_BYTES / 4 &&
-          Buffer.byteLength(raw) > MAX_STRING_VALUE_BYTES
-        )
-          throw invalidParameter(alias, `values are limited to ${MAX_STRING_VALUE_BYTES} bytes`);
-        if (values) values[alias] = raw;
-        continue;
-      }
-      const value = conformValue(definition, raw, alias);
-      if (values) values[alias] = value;
-      addResourceValue(collected, alias, definition, value, timestamp);
-    }
-    if (values) collected.payload.push({ timestamp, values });
+    const values = payloadRecord(collected, timestamp, listened);
+    for (const alias in record.values)
+      addValue(collected, alias, toResourceValue(record.values[alias]), definitions, timestamp, values);
   }
   return collected;
+}
+
+export function isRecords(content: PublishContent): content is Records {
+  return Array.isArray(content);
+}
+
+/** The values of a new record of the event's payload, when someone listens. */
+function payloadRecord(
+  collected: CollectedValues,
+  timestamp: number,
+  listened: boolean,
+): Record<string, ResourceValue> | undefined {
+  if (!listened) return undefined;
+  const values: Record<string, ResourceValue> = {};
+  collected.payload.push({ timestamp, values });
+  return values;
+}
+
+/** One value of a publish, checked against its alias's definition when it has one; `values` is its payload record. */
+function addValue(
+  collected: CollectedValues,
+  alias: string,
+  raw: ResourceValue,
+  definitions: Record<string, ResourceDefinition>,
+  timestamp: number,
+  values: Record<string, ResourceValue> | undefined,
+): void {
+  // As a key of the event payload it would replace the object's prototype.
+  if (alias === '__proto__') throw invalidParameter(alias, 'is not a resource alias');
+  const definition = Object.hasOwn(definitions, alias) ? definitions[alias] : undefined;
+  collected.valueCount++;
+  if (!definition) {
+    // Values of undefined aliases still travel in events: the same 64 KiB bound applies.
+    if (
+      typeof raw === 'string' &&
+      raw.length > MAX_STRING_VALUE_BYTES / 4 &&
+      Buffer.byteLength(raw) > MAX_STRING_VALUE_BYTES
+    )
+      throw invalidParameter(alias, `values are limited to ${MAX_STRING_VALUE_BYTES} bytes`);
+    if (values) values[alias] = raw;
+    return;
+  }
+  const value = conformValue(definition, raw, alias);
+  if (values) values[alias] = value;
+  addResourceValue(collected, alias, definition, value, timestamp);
 }

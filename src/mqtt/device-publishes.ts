@@ -1,4 +1,5 @@
 import type { PublishPacket } from 'aedes';
+import type { PublishDone } from '../core/device-publish.js';
 import type { DeviceService } from '../core/device-service.js';
 import { MalformedBatch, parseBatch, parseDeviceTopic } from './device-topics.js';
 import type { Session } from './mqtt-session.js';
@@ -18,39 +19,43 @@ export class Refusal extends Error {
 
 /**
  * What a device's PUBLISH asks of the device use cases ($resource, $resource.batch, $as,
- * $provision); the promise settles once it is stored (then aedes sends the PUBACK) or refused.
+ * $provision); `done` is called once it is stored (then aedes sends the PUBACK) or refused.
  */
 export function createPublishHandler(devices: DeviceService) {
-  /**
-   * Not async: on the hot path it returns the device service's promise as is, since every async
-   * layer between the commit and the PUBACK is another promise and more microtasks per message.
-   */
-  function handlePublish(session: Session, packet: PublishPacket): Promise<void> {
+  /** A callback, not a promise: see DevicePublish. */
+  function handlePublish(session: Session, packet: PublishPacket, done: PublishDone): void {
     try {
-      return publishOf(session, packet);
+      publishOf(session, packet, done);
     } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      done(error instanceof Error ? error : new Error(String(error)));
     }
   }
 
-  function publishOf(session: Session, packet: PublishPacket): Promise<void> {
+  function publishOf(session: Session, packet: PublishPacket, done: PublishDone): void {
     if (packet.qos === 2) throw new Refusal('qos2', 'QoS 2 is not supported');
     const payload = packet.payload as Buffer;
     if (payload.length > MAX_MESSAGE_BYTES) throw new Refusal('payload_too_large', 'message above 1 MiB');
     const topic = parseDeviceTopic(packet.topic);
     if (!topic) throw new Refusal('forbidden_topic', `cannot publish to ${packet.topic}`);
     const { device, ctx } = session;
-    if (topic.kind === 'provision') return provision(session, topic.identity, payload);
+    if (topic.kind === 'provision') {
+      provision(session, topic.identity, payload).then(
+        () => done(),
+        (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
+      );
+      return;
+    }
     if (!device) throw new Refusal('forbidden_topic', 'a connection without credentials may only provision');
     switch (topic.kind) {
       case 'resource':
       case 'as':
-        return devices.publish(
+        return devices.publishThen(
           device,
           ctx,
-          [{ values: { [topic.alias]: payload.toString('utf8') } }],
+          { alias: topic.alias, value: payload.toString('utf8') },
           payload.length,
           topic.kind === 'as' ? topic.identity : undefined,
+          done,
         );
       case 'batch': {
         let records;
@@ -60,7 +65,7 @@ export function createPublishHandler(devices: DeviceService) {
           if (error instanceof MalformedBatch) throw new Refusal('malformed_batch', error.message);
           throw error;
         }
-        return devices.publish(device, ctx, records, payload.length);
+        return devices.publishThen(device, ctx, records, payload.length, undefined, done);
       }
     }
   }

@@ -144,21 +144,16 @@ export async function createMqttBroker({
       // Retained messages would pile up in the broker's memory; devices have no use for them.
       packet.retain = false;
       session.publishing++;
-      handlePublish(session, packet).then(
-        () => {
-          session.published();
-          callback(null);
-        },
-        (error: unknown) => {
-          session.published();
-          const reason = error instanceof Refusal ? error.reason : undefined;
-          if (reason) activity.record('connection_error', session.device?.identity ?? null, 1, reason);
-          session.refused = true;
-          logger.debug({ err: error, topic: packet.topic }, 'refused a device publish');
-          // MQTT 3.1.1 cannot refuse one publish: closing the connection is the answer.
-          callback(error instanceof Error ? error : new Error('refused'));
-        },
-      );
+      handlePublish(session, packet, (error) => {
+        session.published();
+        if (!error) return callback(null);
+        const reason = error instanceof Refusal ? error.reason : undefined;
+        if (reason) activity.record('connection_error', session.device?.identity ?? null, 1, reason);
+        session.refused = true;
+        logger.debug({ err: error, topic: packet.topic }, 'refused a device publish');
+        // MQTT 3.1.1 cannot refuse one publish: closing the connection is the answer.
+        callback(error);
+      });
     },
     authorizeSubscribe(client, subscription, callback) {
       if (signalSessions?.handles(subscription.topic))

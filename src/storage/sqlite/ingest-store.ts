@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { DeviceWrite, IngestStore, WriteResult } from '../../core/device-ports.js';
+import type { DeviceWrite, IngestStore, WriteOutcome } from '../../core/device-ports.js';
 import { createIngestCommitter } from './ingest-committer.js';
 import { localCommits, startIngestThread, type CommitOutcome, type CommitPath } from './ingest-thread.js';
 import { createPresenceBuffer, type PresenceBuffer } from './presence-buffer.js';
@@ -37,6 +37,11 @@ export interface IngestOptions {
   thread?: boolean;
   /** Told when the ingest thread failed and commits went back to this thread. */
   onThreadFailure?: (error: Error) => void;
+  /**
+   * Told when a writer's callback threw (a bug of the caller) once the rest of its batch is
+   * answered; without it, the error is thrown there.
+   */
+  onCallbackError?: (error: Error) => void;
 }
 
 /**
@@ -59,8 +64,8 @@ export function createSqliteIngestStore(
       })
     : localCommits(db);
   let queue: DeviceWrite[] = [];
-  /** Per queued write, its promise's resolve and reject (flat: no closure per write). */
-  const waiting: ((value: never) => void)[] = [];
+  /** Per queued write, who waits for its outcome. */
+  let waiting: ((outcome: WriteOutcome) => void)[] = [];
   let scheduled = false;
   /** Batches sent to be committed and not answered yet. */
   let committing = 0;
@@ -69,23 +74,40 @@ export function createSqliteIngestStore(
   /** Writes of the gateway thread's connection waiting for the commits in flight to let go of the lock. */
   const idleWrites: (() => void)[] = [];
 
-  function answer(writes: DeviceWrite[], answers: ((value: never) => void)[], outcome: CommitOutcome): void {
+  function answer(
+    writes: DeviceWrite[],
+    answers: ((outcome: WriteOutcome) => void)[],
+    outcome: CommitOutcome,
+  ): void {
+    // A caller's callback that throws (a bug) must not leave the rest of the batch unanswered.
+    let thrown: Error | undefined;
     for (let k = 0; k < writes.length; k++) {
-      if (outcome instanceof Error) {
-        (answers[2 * k + 1] as (error: Error) => void)(outcome);
-        continue;
+      try {
+        if (outcome instanceof Error) {
+          answers[k]!(outcome);
+          continue;
+        }
+        const write = writes[k]!;
+        // Contact is written behind, once per identity, not once per message.
+        if (outcome[k] && write.seen.contact !== false) presence.note(write.identity, write.seen);
+        answers[k]!(outcome[k] ?? false);
+      } catch (error) {
+        thrown ??= error instanceof Error ? error : new Error(String(error));
       }
-      const write = writes[k]!;
-      // Contact is written behind, once per identity, not once per message.
-      if (outcome[k] && write.seen.contact !== false) presence.note(write.identity, write.seen);
-      (answers[2 * k] as (written: WriteResult) => void)(outcome[k] ?? false);
     }
+    if (thrown === undefined) return;
+    if (!options.onCallbackError) throw thrown;
+    options.onCallbackError(thrown);
   }
 
-  function take(): [DeviceWrite[], ((value: never) => void)[]] {
-    const writes = queue.length > MAX_BATCH ? queue.splice(0, MAX_BATCH) : queue;
-    if (writes === queue) queue = [];
-    return [writes, waiting.splice(0, 2 * writes.length)];
+  function take(): [DeviceWrite[], ((outcome: WriteOutcome) => void)[]] {
+    if (queue.length <= MAX_BATCH) {
+      const taken: [DeviceWrite[], ((outcome: WriteOutcome) => void)[]] = [queue, waiting];
+      queue = [];
+      waiting = [];
+      return taken;
+    }
+    return [queue.splice(0, MAX_BATCH), waiting.splice(0, MAX_BATCH)];
   }
 
   /** Sends the queue to be committed; called again when that commit is done, for what gathered meanwhile. */
@@ -102,21 +124,22 @@ export function createSqliteIngestStore(
     committing++;
     path.commit(writes, (outcome) => {
       committing--;
-      answer(writes, answers, outcome);
-      dispatch();
+      try {
+        answer(writes, answers, outcome);
+      } finally {
+        dispatch();
+      }
     });
   }
 
   return {
-    write(write) {
-      return new Promise<WriteResult>((resolve, reject) => {
-        if (!scheduled && committing < MAX_IN_FLIGHT) {
-          scheduled = true;
-          setImmediate(dispatch);
-        }
-        queue.push(write);
-        waiting.push(resolve, reject);
-      });
+    write(write, done) {
+      if (!scheduled && committing < MAX_IN_FLIGHT) {
+        scheduled = true;
+        setImmediate(dispatch);
+      }
+      queue.push(write);
+      waiting.push(done);
     },
     whenIdle(write) {
       if (committing > 0) idleWrites.push(write);

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createSqliteIngestStore } from './ingest-store.js';
 import { openDatabase } from './open-database.js';
 import { NOV_2026, openIngestStore, strictIngestThread, temperatureSamples } from './test-ingest.js';
+import { writeDurably } from '../../core/write-durably.js';
 
 const write = (identity: string, timestamp: number, value: number) => ({
   identity,
@@ -15,7 +16,7 @@ const write = (identity: string, timestamp: number, value: number) => ({
 const devices = Array.from({ length: 20 }, (_, n) => `dev-${n}`);
 const burst = (store: Awaited<ReturnType<typeof openIngestStore>>['store'], from: number, count: number) =>
   Array.from({ length: count }, (_, i) =>
-    store.ingest.write(write(devices[i % devices.length]!, NOV_2026 + from + i, from + i)),
+    writeDurably(store.ingest, write(devices[i % devices.length]!, NOV_2026 + from + i, from + i)),
   );
 
 /**
@@ -74,14 +75,14 @@ describe('the ingest thread', () => {
 
   it('writes into a partition dropped behind its back by creating it anew', async () => {
     const { store, file, read } = await openIngestStore(['a']);
-    expect(await store.ingest.write(write('a', NOV_2026, 1))).toBe(true);
+    expect(await writeDurably(store.ingest, write('a', NOV_2026, 1))).toBe(true);
     // A lone sample is staged: reading the partitions has the thread move it, creating its partition.
     expect(await store.series.partitions()).toHaveLength(1);
     // Another connection drops the partition the thread has just written to, without telling it.
     const other = new Database(file);
     other.exec('DROP TABLE samples_r12_202611; DROP TABLE rollups_r12_202611; DELETE FROM sample_partitions');
     other.close();
-    expect(await store.ingest.write(write('a', NOV_2026 + 1, 2))).toBe(true);
+    expect(await writeDurably(store.ingest, write('a', NOV_2026 + 1, 2))).toBe(true);
     await store.close();
     expect(read('SELECT value FROM samples_r12_202611')).toEqual([{ value: 2 }]);
   });
@@ -92,7 +93,7 @@ describe('the ingest thread', () => {
     const walBytes = () => statSync(`${file}-wal`).size;
     const batch = async (from: number) => {
       const writes = Array.from({ length: 400 }, (_, i) =>
-        ingest.write(write(devices[i % devices.length]!, NOV_2026 + from + i, i)),
+        writeDurably(ingest, write(devices[i % devices.length]!, NOV_2026 + from + i, i)),
       );
       expect(await Promise.all(writes)).not.toContain(false);
     };
@@ -115,7 +116,7 @@ describe('the ingest thread', () => {
     const ran: number[] = [];
     for (let round = 0; round < 5; round++) {
       const writes = Array.from({ length: 4000 }, (_, i) =>
-        ingest.write(write(devices[i % devices.length]!, NOV_2026 + round * 4000 + i, i)),
+        writeDurably(ingest, write(devices[i % devices.length]!, NOV_2026 + round * 4000 + i, i)),
       );
       // By then the thread is in the middle of committing the batch, holding the lock.
       await new Promise((resolve) => setTimeout(resolve, 5));
@@ -138,7 +139,7 @@ describe('the ingest thread', () => {
     const stream = (async () => {
       while (streaming) {
         const writes = Array.from({ length: 200 }, (_, i) =>
-          ingest.write(write(devices[i % devices.length]!, NOV_2026 + sent + i, i)),
+          writeDurably(ingest, write(devices[i % devices.length]!, NOV_2026 + sent + i, i)),
         );
         sent += 200;
         await new Promise((resolve) => setImmediate(resolve));
@@ -175,7 +176,7 @@ describe('the ingest thread', () => {
       onThreadFailure: (error) => reportFailure(error),
     });
     expect((await failure).message).toMatch(/unable to open/i);
-    expect(await ingest.write(write('a', NOV_2026, 7))).toBe(true);
+    expect(await writeDurably(ingest, write('a', NOV_2026, 7))).toBe(true);
     await ingest.close();
     expect(db.prepare('SELECT value FROM samples_r12_202611').pluck().all()).toEqual([7]);
     db.close();

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { sql as stagedSamplesTable } from './migrations/010-staged-samples.js';
 import { NOV_2026, openIngestStore, pollUntil, temperatureQuery, temperatureSamples } from './test-ingest.js';
+import { writeDurably } from '../../core/write-durably.js';
 
 const DEVICES = ['a', 'b', 'c', 'd'];
 
@@ -43,7 +44,7 @@ const STAGED = `SELECT coalesce(sum((json_array_length(w.value) - 2) / 5), 0) AS
 describe('staged samples', () => {
   it('stages a commit of a sample per device, and the mover places them in their partition soon after', async () => {
     const { store, read } = await setup();
-    await Promise.all(DEVICES.map((d, k) => store.ingest.write(write(d, [[NOV_2026 + k, k]]))));
+    await Promise.all(DEVICES.map((d, k) => writeDurably(store.ingest, write(d, [[NOV_2026 + k, k]]))));
     expect(read(STAGED)).toEqual([{ n: 4 }]);
     await pollUntil(() => read<{ n: number }>(STAGED)[0]!.n === 0);
     expect(read('SELECT identity, value FROM samples_r12_202611 ORDER BY identity')).toEqual(
@@ -58,7 +59,7 @@ describe('staged samples', () => {
   it('writes a commit of many samples per device straight into its partition', async () => {
     const { store, read } = await setup();
     const values = Array.from({ length: 16 }, (_, k): [number, number] => [NOV_2026 + k, k]);
-    await store.ingest.write(write('a', values));
+    await writeDurably(store.ingest, write('a', values));
     expect(read(STAGED)).toEqual([{ n: 0 }]);
     expect(read('SELECT count(*) AS n FROM samples_r12_202611')).toEqual([{ n: 16 }]);
     await store.close();
@@ -66,24 +67,24 @@ describe('staged samples', () => {
 
   it('shows staged samples to every read at once: raw, rollups, latest values', async () => {
     const { store } = await setup();
-    await store.ingest.write(write('a', [[NOV_2026, 20]]));
-    await store.ingest.write(write('a', [[NOV_2026 + 1, 22]]));
+    await writeDurably(store.ingest, write('a', [[NOV_2026, 20]]));
+    await writeDurably(store.ingest, write('a', [[NOV_2026 + 1, 22]]));
     expect((await store.series.raw(everything(['a']))).map((s) => s.value)).toEqual([20, 22]);
-    await store.ingest.write(write('b', [[NOV_2026, 5]]));
+    await writeDurably(store.ingest, write('b', [[NOV_2026, 5]]));
     const rollups = await store.series.rollups({ ...everything(['b']), width: 3600 });
     expect(rollups).toMatchObject([{ identity: 'b', count: 1, sum: 5 }]);
-    await store.ingest.write(write('c', [[NOV_2026, 7]]));
+    await writeDurably(store.ingest, write('c', [[NOV_2026, 7]]));
     expect(await store.series.signals('c')).toMatchObject([{ signal: 'temp', lastValue: 7 }]);
     await store.close();
   });
 
   it('lets a later sample at the same time replace a staged one, whichever way each was written', async () => {
     const { store } = await setup();
-    await store.ingest.write(write('a', [[NOV_2026, 1]]));
+    await writeDurably(store.ingest, write('a', [[NOV_2026, 1]]));
     // Dense: written straight into the partition, after the staged sample it replaces.
     const dense = Array.from({ length: 16 }, (_, k): [number, number] => [NOV_2026 + k, 100 + k]);
-    await store.ingest.write(write('a', dense));
-    await store.ingest.write(write('a', [[NOV_2026 + 1, 7]]));
+    await writeDurably(store.ingest, write('a', dense));
+    await writeDurably(store.ingest, write('a', [[NOV_2026 + 1, 7]]));
     const samples = await store.series.raw(everything(['a']));
     expect(samples.map((s) => s.value)).toEqual([100, 7, ...dense.slice(2).map(([, v]) => v)]);
     const [bucket] = await store.series.rollups({ ...everything(['a']), width: 3600 });
@@ -101,9 +102,9 @@ describe('staged samples', () => {
     const values = (base: number) =>
       Array.from({ length: 16 }, (_, k): [number, number] => [NOV_2026 + k, base + k]);
     await Promise.all([
-      store.ingest.write(write('b', values(0))),
-      store.ingest.write(write('a', [...values(100), [NOV_2026 + 3, 999]])),
-      store.ingest.write(write('a', [[NOV_2026 + 3, 7]])),
+      writeDurably(store.ingest, write('b', values(0))),
+      writeDurably(store.ingest, write('a', [...values(100), [NOV_2026 + 3, 999]])),
+      writeDurably(store.ingest, write('a', [[NOV_2026 + 3, 7]])),
     ]);
     const a = await store.series.raw(everything(['a']));
     expect(a).toHaveLength(16);
@@ -178,8 +179,8 @@ describe('staged samples', () => {
   it('stages what JSON cannot write (Infinity) and moves it as it came', async () => {
     const { store, read } = await setup();
     await Promise.all([
-      store.ingest.write(write('a', [[NOV_2026, Infinity]])),
-      store.ingest.write(write('b', [[NOV_2026, -Infinity]])),
+      writeDurably(store.ingest, write('a', [[NOV_2026, Infinity]])),
+      writeDurably(store.ingest, write('b', [[NOV_2026, -Infinity]])),
     ]);
     expect(read(STAGED)).toEqual([{ n: 2 }]);
     expect((await store.series.raw(everything(['a', 'b']))).map((s) => s.value)).toEqual([
@@ -195,7 +196,7 @@ describe('staged samples', () => {
     const long = (k: number) => `${k}`.padEnd(64 * 1024, 'x');
     await Promise.all(
       many.map((identity, k) =>
-        store.ingest.write({
+        writeDurably(store.ingest, {
           identity,
           samples: [
             { signal: 'temp', resource: 'temp', retention: 12, timestamp: NOV_2026 + k, value: long(k) },
@@ -214,8 +215,8 @@ describe('staged samples', () => {
 
   it('drops staged samples of an identity deleted before they moved, leaving it no signals', async () => {
     const { store, read } = await setup();
-    await store.ingest.write(write('a', [[NOV_2026, 1]]));
-    await store.ingest.write(write('b', [[NOV_2026, 2]]));
+    await writeDurably(store.ingest, write('a', [[NOV_2026, 1]]));
+    await writeDurably(store.ingest, write('b', [[NOV_2026, 2]]));
     await store.identities.remove(['a']);
     expect((await store.series.raw(everything())).map((s) => s.identity)).toEqual(['b']);
     expect(await store.series.signals('a')).toEqual([]);

@@ -7,6 +7,7 @@ import type { DeviceWrite, Sample } from '../../core/device-ports.js';
 import type { ResourceValue } from '../../core/schemas/common.js';
 import { createSqliteStore } from './sqlite-store.js';
 import { newIdentity } from '../contract-fixtures.js';
+import { writeDurably } from '../../core/write-durably.js';
 
 const MINUTE = 60_000_000;
 /** 2026-11-30T22:00Z: two hours before a month boundary, so data spans two partitions. */
@@ -130,7 +131,9 @@ describe('rollups kept by the ingest store', () => {
         }
         writes.push({ identity, samples, state: [], seen: { at: receivedAt, ip: null } });
       }
-      expect(await Promise.all(writes.map((w) => store.ingest.write(w)))).toEqual(writes.map(() => true));
+      expect(await Promise.all(writes.map((w) => writeDurably(store.ingest, w)))).toEqual(
+        writes.map(() => true),
+      );
     }
     await store.close();
     const read = db();
@@ -156,7 +159,8 @@ describe('rollups kept by the ingest store', () => {
       state: [],
       seen: { at, ip: null },
     });
-    await store.ingest.write(
+    await writeDurably(
+      store.ingest,
       write(
         [
           ['temp', START + 5, 1],
@@ -167,7 +171,8 @@ describe('rollups kept by the ingest store', () => {
       ),
     );
     // Late data does not replace the newest value; a value at the same time does.
-    await store.ingest.write(
+    await writeDurably(
+      store.ingest,
       write(
         [
           ['temp', START + 1, 4],
@@ -176,8 +181,8 @@ describe('rollups kept by the ingest store', () => {
         START + 200,
       ),
     );
-    await store.ingest.write(write([['on', START, false]], START + 300));
-    await store.ingest.write({
+    await writeDurably(store.ingest, write([['on', START, false]], START + 300));
+    await writeDurably(store.ingest, {
       identity: 'a',
       samples: [{ signal: '001', resource: 'data_in', retention: 12, timestamp: START, value: 12.5 }],
       signals: [

@@ -25,6 +25,8 @@ export interface SqliteStoreOptions {
   ingestThread?: boolean;
   /** Told when the ingest thread failed and device data went back to the calling thread. */
   onIngestThreadFailure?: (error: Error) => void;
+  /** Told when a device write's callback threw once the rest of its batch was answered (a bug). */
+  onIngestCallbackError?: (error: Error) => void;
 }
 
 /** The embedded default backend: one SQLite file (or ':memory:' for tests). */
@@ -53,6 +55,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
   const ingest = createSqliteIngestStore(db, presence, {
     thread: (options.ingestThread ?? true) && !db.memory && db.name !== '',
     onThreadFailure: options.onIngestThreadFailure,
+    onCallbackError: options.onIngestCallbackError,
   });
   started.ingest = ingest;
   checkpointer?.rewindWith(() => ingest.rewind());

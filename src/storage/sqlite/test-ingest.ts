@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Sample } from '../../core/device-ports.js';
 import { newIdentity } from '../contract-fixtures.js';
-import { createSqliteStore } from './sqlite-store.js';
+import { createSqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 
 /** For tests on a file: a store whose ingest thread fails makes the test run fail, not fall back quietly. */
 export const strictIngestThread = {
@@ -21,8 +21,9 @@ export const strictIngestThread = {
 export async function openIngestStore(
   identities: string[],
   file = join(mkdtempSync(join(tmpdir(), 'fleetgate-ingest-')), 'db'),
+  options: SqliteStoreOptions = {},
 ) {
-  const store = createSqliteStore(file, strictIngestThread);
+  const store = createSqliteStore(file, { ...strictIngestThread, ...options });
   if (!(await store.resources.get('temp')))
     await store.resources.add('temp', { format: 'number', sync: true, settable: false, retention: '12' });
   for (const identity of identities)

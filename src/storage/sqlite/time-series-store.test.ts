@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RawQuery, RawSample } from '../../core/time-series-ports.js';
 import { createSqliteStore } from './sqlite-store.js';
 import { newIdentity } from '../contract-fixtures.js';
+import { writeDurably } from '../../core/write-durably.js';
 
 /** 2026-11-30T23:00Z: samples fall on both sides of a month boundary. */
 const START = Date.UTC(2026, 10, 30, 23) * 1000;
@@ -47,7 +48,7 @@ describe('raw samples of the SQLite time-series store', () => {
           value: n * 100 + s * 10 + k,
         })),
       );
-      await store.ingest.write({ identity, samples, state: [], seen: { at: receivedAt, ip: null } });
+      await writeDurably(store.ingest, { identity, samples, state: [], seen: { at: receivedAt, ip: null } });
       for (const sample of samples)
         all.push({
           identity,
