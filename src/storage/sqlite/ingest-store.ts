@@ -58,10 +58,14 @@ export function createSqliteIngestStore(
   // Samples staged before a crash or a stop are moved now, before the thread has started.
   if (options.thread) createIngestCommitter(db).close();
   let path: CommitPath = options.thread
-    ? startIngestThread(db, (error) => {
-        path = localCommits(db);
-        options.onThreadFailure?.(error);
-      })
+    ? startIngestThread(
+        db,
+        (error) => {
+          path = localCommits(db);
+          options.onThreadFailure?.(error);
+        },
+        MAX_BATCH,
+      )
     : localCommits(db);
   let queue: DeviceWrite[] = [];
   /** Per queued write, who waits for its outcome. */
@@ -134,6 +138,8 @@ export function createSqliteIngestStore(
 
   return {
     write(write, done) {
+      // First: a write that cannot be encoded is refused here, and never queued.
+      path.queued(write);
       if (!scheduled && committing < MAX_IN_FLIGHT) {
         scheduled = true;
         setImmediate(dispatch);

@@ -36,6 +36,32 @@ async function threadedIngest(pragma: string) {
 }
 
 describe('the ingest thread', () => {
+  it('commits every write of a burst larger than one batch, each sample with its own value', async () => {
+    const { store, read } = await openIngestStore(devices);
+    // Above the 8192 writes of one batch: the writes encoded as they were queued split there too.
+    const results = await Promise.all(burst(store, 0, 10_000));
+    expect(results.every((result) => result === true)).toBe(true);
+    await store.close();
+    expect(
+      read('SELECT count(*) AS n, sum(value = timestamp - ?) AS right FROM samples_r12_202611', NOV_2026),
+    ).toEqual([{ n: 10_000, right: 10_000 }]);
+  });
+
+  it('refuses a write that cannot be encoded, and commits the writes around it as they were', async () => {
+    const { store, read } = await openIngestStore(devices);
+    const before = burst(store, 0, 100);
+    const malformed = { ...write('dev-0', NOV_2026 + 100, 100), state: [null] };
+    await expect(
+      writeDurably(store.ingest, malformed as unknown as ReturnType<typeof write>),
+    ).rejects.toThrow();
+    const after = burst(store, 101, 100);
+    expect(await Promise.all([...before, ...after])).toEqual(Array.from({ length: 200 }, () => true));
+    await store.close();
+    expect(
+      read('SELECT count(*) AS n, sum(value = timestamp - ?) AS right FROM samples_r12_202611', NOV_2026),
+    ).toEqual([{ n: 200, right: 200 }]);
+  });
+
   it('answers writes still queued or in flight when the store closes, each stored', async () => {
     const { store, read } = await openIngestStore(devices);
     const inFlight = burst(store, 0, 500);

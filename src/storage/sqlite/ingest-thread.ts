@@ -5,7 +5,7 @@ import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_thread
 import { rewindWal } from './checkpointer.js';
 import { createIngestCommitter, type CommitWrite } from './ingest-committer.js';
 import type { WriteResult } from '../../core/device-ports.js';
-import { createBatchEncoder, type WireBatch } from './ingest-wire.js';
+import { BatchBuilder, encodeBatch, type WireBatch } from './ingest-wire.js';
 
 export type IngestRequest =
   | { kind: 'commit'; batch: WireBatch; sync?: true }
@@ -35,6 +35,11 @@ export function commitReply(outcomes: WriteResult[]): IngestReply {
 
 /** Where the ingest store's transactions run: on the gateway thread or on the ingest thread. */
 export interface CommitPath {
+  /**
+   * Told of each write as it is queued, in order. The store sends them in batches of everything
+   * queued, at most `maxBatch` (startIngestThread): the ingest thread's path encodes them meanwhile.
+   */
+  queued(write: CommitWrite): void;
   /** Commits `writes` in one transaction; `done` is called once it is durable or rolled back. */
   commit(writes: CommitWrite[], done: (outcome: CommitOutcome) => void): void;
   /** Commits `writes` before returning (closing). */
@@ -61,6 +66,7 @@ export function localCommits(db: Database.Database): CommitPath {
     }
   };
   return {
+    queued() {},
     commit: (writes, done) => done(commitNow(writes)),
     commitNow,
     settle: () => committer.settle(),
@@ -95,7 +101,11 @@ function outcomeOf(reply: IngestReply): CommitOutcome {
  * would wait for in turn. If the thread fails, `onFailure` is told: what it had in flight is
  * rejected (nothing of it was acknowledged), and the store commits on its own thread from then on.
  */
-export function startIngestThread(db: Database.Database, onFailure: (error: Error) => void): CommitPath {
+export function startIngestThread(
+  db: Database.Database,
+  onFailure: (error: Error) => void,
+  maxBatch: number,
+): CommitPath {
   const signal = new Int32Array(new SharedArrayBuffer(4));
   const { port1: replies, port2 } = new MessageChannel();
   const entry = import.meta.url.endsWith('.ts')
@@ -116,7 +126,10 @@ export function startIngestThread(db: Database.Database, onFailure: (error: Erro
     // A young generation of Node's default size: a batch's objects die young or not at all, and
     // a larger one made each scavenge copy more (64 MiB: 18 ms each, 16 MiB: 2 ms, 3× as often).
   });
-  const encoder = createBatchEncoder();
+  /** The batches being encoded as their writes are queued, oldest first. */
+  const building: BatchBuilder[] = [];
+  /** The size of the last batch sent, in numbers: the next one starts with room for as many. */
+  let capacity = 1 << 12;
   const inFlight: ((outcome: CommitOutcome) => void)[] = [];
   let failed: Error | undefined;
 
@@ -156,16 +169,34 @@ export function startIngestThread(db: Database.Database, onFailure: (error: Erro
     return reply;
   }
 
+  /** `writes` encoded: as they were queued, or now if that batch is not theirs (a write failed to encode). */
+  function batchOf(writes: CommitWrite[]): WireBatch {
+    const built = building.shift();
+    if (built && !built.broken && built.first === writes[0] && built.count === writes.length) {
+      const batch = built.finish();
+      capacity = Math.max(1 << 12, batch.numbers.length);
+      return batch;
+    }
+    // The batches after it were cut at other writes.
+    building.length = 0;
+    return encodeBatch(writes);
+  }
+
   return {
+    queued(write) {
+      let builder = building[building.length - 1];
+      if (!builder || builder.count >= maxBatch) building.push((builder = new BatchBuilder(capacity)));
+      builder.add(write);
+    },
     commit(writes, done) {
       if (failed) return done(failed);
-      const batch = encoder.encode(writes);
+      const batch = batchOf(writes);
       if (inFlight.push(done) === 1) worker.ref();
       worker.postMessage({ kind: 'commit', batch } satisfies IngestRequest, [batch.numbers.buffer]);
     },
     commitNow(writes) {
       try {
-        return outcomeOf(call({ kind: 'commit', batch: encoder.encode(writes), sync: true }));
+        return outcomeOf(call({ kind: 'commit', batch: batchOf(writes), sync: true }));
       } catch (error) {
         return error as Error;
       }

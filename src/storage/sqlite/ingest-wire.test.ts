@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CommitWrite } from './ingest-committer.js';
-import { createBatchEncoder, decodeBatch } from './ingest-wire.js';
+import { BatchBuilder, decodeBatch, encodeBatch } from './ingest-wire.js';
 
 const write = (
   identity: string,
@@ -31,32 +31,40 @@ describe('the ingest wire format', () => {
         seen: { at: 5 },
       },
     ];
-    expect(decodeBatch(createBatchEncoder().encode(writes))).toEqual(writes);
+    expect(decodeBatch(encodeBatch(writes))).toEqual(writes);
   });
 
   it('sends each name once per batch, and starts afresh with the next batch', () => {
-    const encoder = createBatchEncoder();
-    const first = encoder.encode([write('a', 1, 1), write('a', 2, 2), write('b', 3, 3)]);
+    const first = encodeBatch([write('a', 1, 1), write('a', 2, 2), write('b', 3, 3)]);
     expect(first.strings).toEqual(['a', 'temp', 'b']);
-    const second = encoder.encode([write('c', 'x', 4)]);
+    const second = encodeBatch([write('c', 'x', 4)]);
     // Values are not looked up: a sample's value and its state's are sent apart.
     expect(second.strings).toEqual(['c', 'temp', 'x', 'x', 'x']);
     expect(decodeBatch(first).map((w) => w.samples[0]!.value)).toEqual([1, 2, 3]);
     expect(decodeBatch(second)).toEqual([write('c', 'x', 4)]);
   });
 
-  it('gives the next batch its own names after one that failed half-way', () => {
-    const encoder = createBatchEncoder();
-    const malformed = { ...write('gone', 1, 1), seen: undefined } as unknown as CommitWrite;
-    expect(() => encoder.encode([write('a', 1, 1), malformed])).toThrow();
-    const next = [write('victim', 2, 2), write('a', 3, 3)];
-    expect(decodeBatch(encoder.encode(next))).toEqual(next);
+  it('builds a batch write by write, growing past its first buffer', () => {
+    const builder = new BatchBuilder(8);
+    const writes = Array.from({ length: 300 }, (_, i) => write(`dev-${i % 7}`, i, 1_764_115_200_000_000 + i));
+    for (const w of writes) builder.add(w);
+    expect([builder.count, builder.first]).toEqual([300, writes[0]]);
+    expect(decodeBatch(builder.finish())).toEqual(writes);
+  });
+
+  it('marks a batch broken by a write that failed half-way, and adds nothing more to it', () => {
+    const builder = new BatchBuilder();
+    builder.add(write('a', 1, 1));
+    const malformed = { ...write('gone', 1, 1), state: [null] } as unknown as CommitWrite;
+    expect(() => builder.add(malformed)).toThrow();
+    builder.add(write('b', 2, 2));
+    expect([builder.broken, builder.count]).toEqual([true, 1]);
   });
 
   it('carries batches larger than its first buffer', () => {
     const writes = Array.from({ length: 5000 }, (_, i) =>
       write(`dev-${i % 50}`, i, 1_764_115_200_000_000 + i),
     );
-    expect(decodeBatch(createBatchEncoder().encode(writes))).toEqual(writes);
+    expect(decodeBatch(encodeBatch(writes))).toEqual(writes);
   });
 });
