@@ -89,6 +89,7 @@ export interface IngestStore {
    * failed. A callback, not a promise: MQTT ingest makes over 100,000 writes a second, and a
    * promise per write, with its resolvers and reactions held until the commit, cost ~200 ns of
    * the gateway thread per message (`writeDurably` makes it a promise where that does not matter).
+   * A write the store cannot take at all (malformed) throws, and `done` is not called.
    */
   write(write: DeviceWrite, done: (outcome: WriteOutcome) => void): void;
 }

@@ -56,7 +56,12 @@ export class DevicePublish {
 
   run(): void {
     const { identity, device, deps } = this;
-    const definitions = identity === device.identity ? deps.resources.current() : undefined;
+    let definitions;
+    try {
+      definitions = identity === device.identity ? deps.resources.current() : undefined;
+    } catch (error) {
+      return this.fail(error);
+    }
     if (definitions) return this.collect(definitions);
     const ready = async () => {
       if (identity !== device.identity) await deps.checkPublishAs(device, identity);
@@ -149,10 +154,13 @@ export class DevicePublish {
 
   private fail(error: unknown): void {
     const { deps, identity } = this;
-    // Channels it added in memory may not have been written.
-    if (this.collected?.parserInputs) deps.signalParser?.forget(identity);
-    deps.activity.record('connection_error', identity, 1, refusalReason(error));
-    this.end(error instanceof Error ? error : new Error(String(error)));
+    try {
+      // Channels it added in memory may not have been written.
+      if (this.collected?.parserInputs) deps.signalParser?.forget(identity);
+      deps.activity.record('connection_error', identity, 1, refusalReason(error));
+    } finally {
+      this.end(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   private end(error?: Error): void {

@@ -1,6 +1,8 @@
 import type { PublishPacket } from 'aedes';
+import type { AuthenticatedDevice } from '../core/device-auth.js';
 import type { PublishDone } from '../core/device-publish.js';
 import type { DeviceService } from '../core/device-service.js';
+import type { PublishContent } from '../core/publish-values.js';
 import { MalformedBatch, parseBatch, parseDeviceTopic } from './device-topics.js';
 import type { Session } from './mqtt-session.js';
 
@@ -22,52 +24,23 @@ export class Refusal extends Error {
  * $provision); `done` is called once it is stored (then aedes sends the PUBACK) or refused.
  */
 export function createPublishHandler(devices: DeviceService) {
-  /** A callback, not a promise: see DevicePublish. */
+  /**
+   * A callback, not a promise (see DevicePublish). The checks that may refuse the publish at once
+   * run before it is handed over, so that `done` is called once even if it throws.
+   */
   function handlePublish(session: Session, packet: PublishPacket, done: PublishDone): void {
+    let publish: Publish;
     try {
-      publishOf(session, packet, done);
+      publish = publishOf(session, packet);
     } catch (error) {
-      done(error instanceof Error ? error : new Error(String(error)));
+      return done(toError(error));
     }
-  }
-
-  function publishOf(session: Session, packet: PublishPacket, done: PublishDone): void {
-    if (packet.qos === 2) throw new Refusal('qos2', 'QoS 2 is not supported');
-    const payload = packet.payload as Buffer;
-    if (payload.length > MAX_MESSAGE_BYTES) throw new Refusal('payload_too_large', 'message above 1 MiB');
-    const topic = parseDeviceTopic(packet.topic);
-    if (!topic) throw new Refusal('forbidden_topic', `cannot publish to ${packet.topic}`);
-    const { device, ctx } = session;
-    if (topic.kind === 'provision') {
-      provision(session, topic.identity, payload).then(
+    if (publish.kind === 'provision')
+      return void provision(session, publish.identity, packet.payload as Buffer).then(
         () => done(),
-        (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
+        (error: unknown) => done(toError(error)),
       );
-      return;
-    }
-    if (!device) throw new Refusal('forbidden_topic', 'a connection without credentials may only provision');
-    switch (topic.kind) {
-      case 'resource':
-      case 'as':
-        return devices.publishThen(
-          device,
-          ctx,
-          { alias: topic.alias, value: payload.toString('utf8') },
-          payload.length,
-          topic.kind === 'as' ? topic.identity : undefined,
-          done,
-        );
-      case 'batch': {
-        let records;
-        try {
-          records = parseBatch(payload);
-        } catch (error) {
-          if (error instanceof MalformedBatch) throw new Refusal('malformed_batch', error.message);
-          throw error;
-        }
-        return devices.publishThen(device, ctx, records, payload.length, undefined, done);
-      }
-    }
+    devices.publishThen(publish.device, session.ctx, publish.content, publish.bytes, publish.as, done);
   }
 
   async function provision(session: Session, identity: string, payload: Buffer): Promise<void> {
@@ -95,4 +68,43 @@ export function createPublishHandler(devices: DeviceService) {
   }
 
   return handlePublish;
+}
+
+const toError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
+
+/** What a PUBLISH asks, once checked. */
+type Publish =
+  | { kind: 'provision'; identity: string }
+  | {
+      kind: 'publish';
+      device: AuthenticatedDevice;
+      content: PublishContent;
+      bytes: number;
+      as: string | undefined;
+    };
+
+function publishOf(session: Session, packet: PublishPacket): Publish {
+  if (packet.qos === 2) throw new Refusal('qos2', 'QoS 2 is not supported');
+  const payload = packet.payload as Buffer;
+  if (payload.length > MAX_MESSAGE_BYTES) throw new Refusal('payload_too_large', 'message above 1 MiB');
+  const topic = parseDeviceTopic(packet.topic);
+  if (!topic) throw new Refusal('forbidden_topic', `cannot publish to ${packet.topic}`);
+  const { device } = session;
+  if (topic.kind === 'provision') return topic;
+  if (!device) throw new Refusal('forbidden_topic', 'a connection without credentials may only provision');
+  if (topic.kind === 'batch') {
+    try {
+      return { kind: 'publish', device, content: parseBatch(payload), bytes: payload.length, as: undefined };
+    } catch (error) {
+      if (error instanceof MalformedBatch) throw new Refusal('malformed_batch', error.message);
+      throw error;
+    }
+  }
+  return {
+    kind: 'publish',
+    device,
+    content: { alias: topic.alias, value: payload.toString('utf8') },
+    bytes: payload.length,
+    as: topic.kind === 'as' ? topic.identity : undefined,
+  };
 }

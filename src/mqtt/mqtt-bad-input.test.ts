@@ -37,6 +37,29 @@ afterEach(async () => {
 });
 
 describe('bad input over MQTT', () => {
+  it('still stores a QoS 0 publish that came in the same socket read after a refused one', async () => {
+    const client = await device('offender');
+    // The first publish loads the resource definitions: the refusal below is then synchronous.
+    await client.publishAsync('$resource/note', 'before', { qos: 1 });
+    const closed = closedByServer(client);
+    // QoS 0 PUBLISH packets, written by hand so that both go out in one write.
+    const publish = (topic: string, payload: string) =>
+      Buffer.concat([
+        Buffer.from([0x30, 2 + topic.length + payload.length, 0, topic.length]),
+        Buffer.from(topic + payload),
+      ]);
+    client.stream.write(
+      Buffer.concat([publish('$resource/temp', 'warm'), publish('$resource/note', 'after')]),
+    );
+    await closed;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const notes = gw.samples().filter((sample) => sample.identity === 'offender');
+    expect(notes.map((sample) => sample.value)).toEqual(['before', 'after']);
+    expect(gw.activity.filter((a) => a.metric === 'connection_error').map((a) => a.reason)).toEqual([
+      'invalid_value',
+    ]);
+  });
+
   it('refuses QoS 2 publishes', () => refused('$resource/temp', '1', 'qos2', 2));
   it('refuses topics that are not the device API', () => refused('some/topic', '1', 'forbidden_topic'));
   it('refuses $SYS topics', () => refused('$SYS/broker', '1', 'forbidden_topic'));

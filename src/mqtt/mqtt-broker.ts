@@ -151,8 +151,10 @@ export async function createMqttBroker({
         if (reason) activity.record('connection_error', session.device?.identity ?? null, 1, reason);
         session.refused = true;
         logger.debug({ err: error, topic: packet.topic }, 'refused a device publish');
-        // MQTT 3.1.1 cannot refuse one publish: closing the connection is the answer.
-        callback(error);
+        // MQTT 3.1.1 cannot refuse one publish: closing the connection is the answer. It comes a
+        // microtask later, so that the publishes after it in the same socket read are handled
+        // (a QoS 0 one has no other chance to be stored).
+        queueMicrotask(() => callback(error));
       });
     },
     authorizeSubscribe(client, subscription, callback) {

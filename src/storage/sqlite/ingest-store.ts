@@ -82,7 +82,7 @@ export function createSqliteIngestStore(
     writes: DeviceWrite[],
     answers: ((outcome: WriteOutcome) => void)[],
     outcome: CommitOutcome,
-  ): void {
+  ): Error | undefined {
     // A caller's callback that throws (a bug) must not leave the rest of the batch unanswered.
     let thrown: Error | undefined;
     for (let k = 0; k < writes.length; k++) {
@@ -99,6 +99,11 @@ export function createSqliteIngestStore(
         thrown ??= error instanceof Error ? error : new Error(String(error));
       }
     }
+    return thrown;
+  }
+
+  /** A caller's callback threw: told to `onCallbackError`, or thrown once the store is done with it. */
+  function report(thrown: Error | undefined): void {
     if (thrown === undefined) return;
     if (!options.onCallbackError) throw thrown;
     options.onCallbackError(thrown);
@@ -128,11 +133,9 @@ export function createSqliteIngestStore(
     committing++;
     path.commit(writes, (outcome) => {
       committing--;
-      try {
-        answer(writes, answers, outcome);
-      } finally {
-        dispatch();
-      }
+      const thrown = answer(writes, answers, outcome);
+      dispatch();
+      report(thrown);
     });
   }
 
@@ -156,11 +159,13 @@ export function createSqliteIngestStore(
     partitionsDropped: () => path.partitionsDropped(),
     async close() {
       if (committing > 0) await new Promise<void>((resolve) => idle.push(resolve));
+      let thrown: Error | undefined;
       while (queue.length > 0) {
         const [writes, answers] = take();
-        answer(writes, answers, path.commitNow(writes));
+        thrown ??= answer(writes, answers, path.commitNow(writes));
       }
       path.close();
+      report(thrown);
     },
   };
 }

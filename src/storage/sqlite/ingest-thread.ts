@@ -184,6 +184,8 @@ export function startIngestThread(
 
   return {
     queued(write) {
+      // Closed or failed: commit answers with the error, and keeps no batch.
+      if (failed) return;
       let builder = building[building.length - 1];
       if (!builder || builder.count >= maxBatch) building.push((builder = new BatchBuilder(capacity)));
       builder.add(write);
