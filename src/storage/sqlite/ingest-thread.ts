@@ -128,8 +128,11 @@ export function startIngestThread(
   });
   /** The batches being encoded as their writes are queued, oldest first. */
   const building: BatchBuilder[] = [];
-  /** The size of the last batch sent, in numbers: the next one starts with room for as many. */
-  let capacity = 1 << 12;
+  /**
+   * The size of the last batch sent, in numbers: the next one starts with room for as many. Not
+   * more: its buffer is allocated (and zeroed) for each batch, and HTTP batches are small and many.
+   */
+  let capacity = 256;
   const inFlight: ((outcome: CommitOutcome) => void)[] = [];
   let failed: Error | undefined;
 
@@ -174,7 +177,7 @@ export function startIngestThread(
     const built = building.shift();
     if (built && !built.broken && built.first === writes[0] && built.count === writes.length) {
       const batch = built.finish();
-      capacity = Math.max(1 << 12, batch.numbers.length);
+      capacity = Math.max(256, batch.numbers.length);
       return batch;
     }
     // The batches after it were cut at other writes.
