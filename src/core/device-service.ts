@@ -44,6 +44,8 @@ export class DeviceService {
   private publishing = 0;
   private readonly whenSettled: (() => void)[] = [];
   private readonly publishDeps: DevicePublishDeps;
+  /** Connections whose `connect` is raised and whose `disconnect` is not yet. */
+  private readonly announced = new WeakSet<DeviceLink>();
 
   constructor(
     readonly auth: DeviceAuth,
@@ -113,6 +115,19 @@ export class DeviceService {
     return this.auth.activate(identity, ctx);
   }
 
+  /**
+   * A device's connection is accepted, and the edge is about to acknowledge it (MQTT: CONNACK): its
+   * `connect` is raised and stored by the consumers first, so that an acknowledged connection has
+   * its event even if the process dies just after (CONTRACT §4). From here on, `disconnect` raises
+   * the matching event however the connection ends, even if it never becomes ready (`connect`).
+   */
+  async announce(device: AuthenticatedDevice, ctx: ConnectionContext, link: DeviceLink): Promise<void> {
+    this.announced.add(link);
+    this.event('connect', device.identity, ctx, this.deps.clock.nowMicros());
+    const kept = this.deps.events.kept?.();
+    if (kept) await kept;
+  }
+
   /** A device's connection is open: it is online, and receives the set values it has not acknowledged. */
   async connect(device: AuthenticatedDevice, ctx: ConnectionContext, link: DeviceLink): Promise<void> {
     const { connections, identities, clock } = this.deps;
@@ -124,7 +139,6 @@ export class DeviceService {
     const at = clock.nowMicros();
     await identities.markSeen(device.identity, { at, ip: ctx.ip ?? undefined, online: true });
     this.deps.activity.record('connection', device.identity);
-    this.event('connect', device.identity, ctx, at);
     // Only settable sync resources can hold a set value the device has not reported back; without
     // any, there is nothing to send and no state to read.
     const definitions = this.deps.resources.current() ?? (await this.deps.resources.list());
@@ -138,12 +152,18 @@ export class DeviceService {
     if (pending.length > 0) link.deliver(pending);
   }
 
+  /** A device's connection ended; called again for the same link, it does nothing. */
   async disconnect(device: AuthenticatedDevice, ctx: ConnectionContext, link: DeviceLink): Promise<void> {
     const { connections, identities, clock } = this.deps;
-    // Refused by connect: it was never counted, so it raises nothing.
-    if (!connections.has(device.identity, link)) return;
-    const wasLast = connections.remove(device.identity, link);
+    const announced = this.announced.delete(link);
     const at = clock.nowMicros();
+    if (!connections.has(device.identity, link)) {
+      // Never open (refused by connect, or gone before it was ready): it was never counted, and
+      // raises a disconnect only if its connect was raised.
+      if (announced) this.event('disconnect', device.identity, ctx, at);
+      return;
+    }
+    const wasLast = connections.remove(device.identity, link);
     this.deps.activity.record('disconnection', device.identity);
     this.event('disconnect', device.identity, ctx, at);
     // Online means connected at all: another connection of the same identity keeps it so.

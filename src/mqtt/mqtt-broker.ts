@@ -21,6 +21,8 @@ const CONNACK_CODE: Partial<Record<ErrorCode, number>> = {
   FORBIDDEN: 5,
 };
 const SERVER_UNAVAILABLE = 3;
+/** How long a connection waits at most for the one it takes over to be gone. */
+const TAKEOVER_WAIT_MS = 5_000;
 /** Topic filters that can only ever match what the gateway sends a device. */
 const SUBSCRIBABLE = /^\$(resource\/(#|\+\/\+|\+\/#|[^/#+]+\/(#|\+))|provision\/(#|[^/#+]+))$/;
 /** Set values ($resource/<alias>/<µs>, "" included) and provisioning replies; devices cannot publish these. */
@@ -119,17 +121,22 @@ export async function createMqttBroker({
     authenticate(client, username, password, done) {
       const ctx = contextOf(client);
       identify(client, username, password, ctx)
+        .then((device) => {
+          const session = new Session(client, ctx, device, signalSessions);
+          sessions.set(client, session);
+          client.id = sessionClientId(device?.identity, client.id, ctx.connectionId);
+          // A connection that may only provision keeps no session: its id is its own, so one
+          // kept would never be resumed nor cleaned.
+          if (!device) (client as { clean: boolean }).clean = true;
+          else return accept(client, session, device);
+        })
         .then(
-          (device) => {
-            sessions.set(client, new Session(client, ctx, device, signalSessions));
-            client.id = sessionClientId(device?.identity, client.id, ctx.connectionId);
-            // A connection that may only provision keeps no session: its id is its own, so one
-            // kept would never be resumed nor cleaned.
-            if (!device) (client as { clean: boolean }).clean = true;
-            done(null, true);
-          },
+          () => done(null, true),
           (error: unknown) => {
             refusedAtConnect.add(client);
+            const session = sessions.get(client);
+            // Its connect may be raised already (then kept failed): its disconnect follows.
+            if (session) end(session);
             done(connackError(error), false);
           },
         )
@@ -187,28 +194,77 @@ export async function createMqttBroker({
   skipRoutingNobodyReceives(broker, (client) => sessions.has(client));
   const handlePublish = createPublishHandler(devices);
 
+  /** Device connections by client id, as aedes registers them (and takes one over by its id). */
+  const registered = new Map<string, Session>();
+  /** Until aedes reports a connection ready, how its socket closing ends it (aedes may say nothing). */
+  const untilReady = new WeakMap<Client, () => void>();
+
+  /**
+   * Before the CONNACK: the device's `connect` is raised and kept (DeviceService.announce). A
+   * connection of the same identity and client id, which aedes would take over after the CONNACK,
+   * is closed first, so that its disconnect comes before this connect.
+   */
+  async function accept(client: Client, session: Session, device: AuthenticatedDevice): Promise<void> {
+    const taken = registered.get(client.id);
+    if (taken && taken.client !== client) {
+      await new Promise<void>((resolve) => {
+        taken.onEnded(resolve);
+        taken.client.close();
+        // Should aedes never report it gone, this connection is not held for ever.
+        setTimeout(resolve, TAKEOVER_WAIT_MS).unref();
+      });
+    }
+    await devices.announce(device, session.ctx, session);
+    const closed = () => end(session);
+    untilReady.set(client, closed);
+    client.conn.once('close', closed);
+    if (client.closed || client.conn.destroyed) end(session);
+  }
+
+  /** A connection is over: its disconnect is raised, after the data_in of what it published. */
+  function end(session: Session): void {
+    const { device } = session;
+    // Its socket closed before aedes reported it ready, and aedes reported it gone too.
+    if (session.over) return;
+    session.over = true;
+    session.linked = false;
+    if (!device) return session.ended();
+    // The data_in of a publish still being stored (a QoS 0 publish just before DISCONNECT, a Will)
+    // comes before the disconnect: events of one identity are in order.
+    session.afterPublishes(() => {
+      // Called again for the same connection (its socket closed, and aedes reported it), it raises nothing.
+      devices.disconnect(device, session.ctx, session).catch((error: unknown) => {
+        logger.error({ err: error, identity: device.identity }, 'could not record a device disconnection');
+      });
+      session.ended();
+    });
+  }
+
   broker.on('clientReady', (client) => {
     const session = sessions.get(client);
     const device = session?.device;
     if (!session || !device) return;
+    const closed = untilReady.get(client);
+    if (closed) client.conn.removeListener('close', closed);
+    untilReady.delete(client);
+    // Its socket closed meanwhile, and its disconnect is raised: aedes did not notice in time.
+    if (session.over) return client.close();
     session.linked = true;
     devices.connect(device, session.ctx, session).catch((error: unknown) => {
       logger.error({ err: error, identity: device.identity }, 'could not record a device connection');
     });
   });
 
+  broker.on('client', (client) => {
+    const session = sessions.get(client);
+    if (session?.device) registered.set(client.id, session);
+  });
+
   broker.on('clientDisconnect', (client) => {
     const session = sessions.get(client);
-    const device = session?.device;
-    if (!session?.linked || !device) return;
-    session.linked = false;
-    // The data_in of a publish still being stored (a QoS 0 publish just before DISCONNECT, a Will)
-    // comes before the disconnect: events of one identity are in order.
-    session.afterPublishes(() => {
-      devices.disconnect(device, session.ctx, session).catch((error: unknown) => {
-        logger.error({ err: error, identity: device.identity }, 'could not record a device disconnection');
-      });
-    });
+    if (!session) return;
+    if (registered.get(client.id) === session) registered.delete(client.id);
+    end(session);
   });
 
   // Garbage on the socket, a CONNECT that never comes, a protocol violation: aedes closes it.

@@ -34,11 +34,15 @@ export class Session implements DeviceLink {
   provisionUsed = false;
   /** Between clientReady and clientDisconnect: the core counts this connection. */
   linked = false;
+  /** Its disconnect is raised (or under way): it is not to become ready after that. */
+  over = false;
   /** Closed by the gateway (lock, removal, new credentials): its Will is not published. */
   closedByGateway = false;
   /** Publishes of this connection being stored. */
   publishing = 0;
   private whenIdle: (() => void) | undefined = undefined;
+  /** Who waits for this connection's disconnect to be raised (a new connection taking it over); null once it is. */
+  private whenEnded: (() => void)[] | undefined | null = undefined;
 
   constructor(
     readonly client: Client,
@@ -71,6 +75,19 @@ export class Session implements DeviceLink {
   afterPublishes(then: () => void): void {
     if (this.publishing === 0) then();
     else this.whenIdle = then;
+  }
+
+  /** Runs `then` once this connection's disconnect is raised (`ended`), or now if it is. */
+  onEnded(then: () => void): void {
+    if (this.whenEnded === null) return then();
+    (this.whenEnded ??= []).push(then);
+  }
+
+  /** Its disconnect is raised. */
+  ended(): void {
+    const waiting = this.whenEnded;
+    this.whenEnded = null;
+    if (waiting) for (const then of waiting) then();
   }
 
   close(): void {

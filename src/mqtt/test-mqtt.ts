@@ -32,6 +32,8 @@ export async function startMqttGateway(
     tls?: { certFile: string; keyFile: string };
     connectTimeoutMs?: number;
     drainTimeoutMs?: number;
+    /** As an at-least-once consumer's: what the gateway waits for before acknowledging. */
+    keep?: () => Promise<void> | undefined;
   } = {},
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'fleetgate-mqtt-'));
@@ -41,7 +43,7 @@ export async function startMqttGateway(
   const bus = new InProcessBus((error) => {
     throw error;
   });
-  bus.subscribe((event) => events.push(event));
+  bus.subscribe((event) => events.push(event), options.keep);
   const activity: RecordedActivity[] = [];
   const recorder = {
     record(metric: string, identity: string | null, value = 1, reason?: string) {

@@ -1,0 +1,103 @@
+import type { Socket } from 'node:net';
+import mqtt from 'mqtt';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startMqttGateway, tokenFor, type MqttGateway } from './test-mqtt.js';
+
+let gw: MqttGateway;
+const clients: mqtt.MqttClient[] = [];
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) await client.endAsync(true);
+  await gw.close();
+});
+
+/** A consumer that stores events at least once, whose stores the test lets finish by hand. */
+function heldConsumer() {
+  let release: () => void = () => {};
+  let held = true;
+  return {
+    keep: () => (held ? new Promise<void>((resolve) => (release = resolve)) : undefined),
+    release() {
+      held = false;
+      release();
+    },
+  };
+}
+
+async function addDevice(identity: string) {
+  await gw.device2.addIdentity({ identity, auth: { type: 'token', key: tokenFor(`${identity}A`) } });
+}
+
+function connecting(identity: string, clientId?: string) {
+  const client = mqtt.connect(gw.url, {
+    username: '',
+    password: tokenFor(`${identity}A`),
+    reconnectPeriod: 0,
+    ...(clientId && { clientId, clean: false }),
+  });
+  clients.push(client);
+  return client;
+}
+
+const connectionEvents = (identity: string) =>
+  gw.events
+    .filter((event) => event.identity === identity && /connect/.test(event.type))
+    .map((event) => `${event.type} ${event.connection_id}`);
+
+describe('connect and disconnect events of MQTT devices', () => {
+  it('raises connect, stored by the consumers, before the CONNACK', async () => {
+    const consumer = heldConsumer();
+    gw = await startMqttGateway({ keep: consumer.keep });
+    await addDevice('d1');
+    const client = connecting('d1');
+    await expect.poll(() => connectionEvents('d1')).toHaveLength(1);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Not acknowledged while its event is not stored.
+    expect(client.connected).toBe(false);
+    consumer.release();
+    await expect.poll(() => client.connected).toBe(true);
+    expect(gw.events.filter((event) => event.identity === 'd1').map((event) => event.type)).toEqual([
+      'connect',
+    ]);
+  });
+
+  it('raises the disconnect of a connection that closes before it is acknowledged', async () => {
+    const consumer = heldConsumer();
+    gw = await startMqttGateway({ keep: consumer.keep });
+    await addDevice('d2');
+    const client = connecting('d2');
+    await expect.poll(() => connectionEvents('d2')).toHaveLength(1);
+    (client.stream as Socket).destroy();
+    // The gateway sees the socket close while the connect is not yet acknowledged: aedes then
+    // drops the connection without a word.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    consumer.release();
+    await expect
+      .poll(() => connectionEvents('d2').map((event) => event.split(' ')[0]))
+      .toEqual(['connect', 'disconnect']);
+    const [connect, disconnect] = connectionEvents('d2');
+    expect(connect!.split(' ')[1]).toBe(disconnect!.split(' ')[1]);
+    expect(gw.devices.connectedCount()).toBe(0);
+  });
+
+  it("raises a taken-over connection's disconnect before the connect of the one taking it over", async () => {
+    gw = await startMqttGateway();
+    await addDevice('d3');
+    const first = connecting('d3', 'same-id');
+    await expect.poll(() => first.connected).toBe(true);
+    // A second connection with the same client id (a device reconnecting over a half-open one).
+    const second = connecting('d3', 'same-id');
+    await expect.poll(() => second.connected).toBe(true);
+    await expect.poll(() => connectionEvents('d3')).toHaveLength(3);
+    const [connect1, disconnect1, connect2] = connectionEvents('d3');
+    expect([connect1, disconnect1, connect2].map((event) => event!.split(' ')[0])).toEqual([
+      'connect',
+      'disconnect',
+      'connect',
+    ]);
+    expect(disconnect1!.split(' ')[1]).toBe(connect1!.split(' ')[1]);
+    expect(connect2!.split(' ')[1]).not.toBe(connect1!.split(' ')[1]);
+    await expect.poll(() => gw.devices.connectedCount()).toBe(1);
+    expect((await gw.device2.getIdentity({ identity: 'd3' })).online).toBe(true);
+  });
+});
