@@ -7,12 +7,13 @@ import type { DeviceMetricsRecorder } from './device-metrics.js';
 import type { DeviceIdentityStore, IngestStore, Sample } from './device-ports.js';
 import { forbidden } from './errors.js';
 import type { EventPublisher } from './events.js';
+import { DeviceLifecycle } from './device-lifecycle.js';
 import { DevicePublish, type DevicePublishDeps, type PublishDone } from './device-publish.js';
 import type { PublishContent } from './publish-values.js';
 import type { IdentityStore } from './ports.js';
 import type { ResourceCatalog } from './resource-catalog.js';
 import { readSetValues, waitForSetValue } from './set-value-reads.js';
-import type { IdentityState, ResourceValue } from './schemas/common.js';
+import type { ResourceValue } from './schemas/common.js';
 import type { SettingsService } from './settings-service.js';
 import type { SignalParser } from './signal-parser.js';
 
@@ -20,16 +21,6 @@ import type { SignalParser } from './signal-parser.js';
 export interface PublishRecord {
   timestamp?: number;
   values: Record<string, unknown>;
-}
-
-/** Set values the device has not acknowledged yet: sync resources whose set differs from reported. */
-function pendingSetValues(state: IdentityState, syncAliases: Set<string>): SetValue[] {
-  const pending: SetValue[] = [];
-  for (const [alias, entry] of Object.entries(state)) {
-    if (!syncAliases.has(alias) || entry.set === undefined || entry.set === entry.reported) continue;
-    pending.push({ alias, value: entry.set, timestamp: entry.timestamp });
-  }
-  return pending;
 }
 
 /** What the device edges (MQTT, HTTP) do on behalf of devices; they only translate protocols. */
@@ -40,12 +31,11 @@ export class DeviceService {
   private readonly dropTaskTime = () => {
     this.taskTime = undefined;
   };
-  /** Publishes under way, and who waits for there to be none (`settled`). */
+  /** Publishes and connects under way, and who waits for there to be none (`settled`). */
   private publishing = 0;
   private readonly whenSettled: (() => void)[] = [];
   private readonly publishDeps: DevicePublishDeps;
-  /** Connections whose `connect` is raised and whose `disconnect` is not yet. */
-  private readonly announced = new WeakSet<DeviceLink>();
+  private readonly lifecycle: DeviceLifecycle;
 
   constructor(
     readonly auth: DeviceAuth,
@@ -65,14 +55,19 @@ export class DeviceService {
       onCommitted?: (identity: string, samples: Sample[]) => void;
     },
   ) {
+    const ended = () => {
+      if (--this.publishing === 0 && this.whenSettled.length > 0)
+        for (const resolve of this.whenSettled.splice(0)) resolve();
+    };
+    this.lifecycle = new DeviceLifecycle({
+      ...deps,
+      underWay: { begin: () => this.publishing++, end: ended },
+    });
     this.publishDeps = {
       ...deps,
       stamp: () => this.stamp(),
       checkPublishAs: (device, identity) => this.checkPublishAs(device, identity),
-      ended: () => {
-        if (--this.publishing === 0 && this.whenSettled.length > 0)
-          for (const resolve of this.whenSettled.splice(0)) resolve();
-      },
+      ended,
     };
   }
 
@@ -116,58 +111,26 @@ export class DeviceService {
   }
 
   /**
-   * A device's connection is accepted, and the edge is about to acknowledge it (MQTT: CONNACK): its
-   * `connect` is raised and stored by the consumers first, so that an acknowledged connection has
-   * its event even if the process dies just after (CONTRACT §4). From here on, `disconnect` raises
-   * the matching event however the connection ends, even if it never becomes ready (`connect`).
+   * A device's connection is accepted, and the edge is about to acknowledge it (MQTT: CONNACK):
+   * its `connect` is raised and kept first (DeviceLifecycle).
    */
-  async announce(device: AuthenticatedDevice, ctx: ConnectionContext, link: DeviceLink): Promise<void> {
-    this.announced.add(link);
-    this.event('connect', device.identity, ctx, this.deps.clock.nowMicros());
-    const kept = this.deps.events.kept?.();
-    if (kept) await kept;
+  announce(
+    device: AuthenticatedDevice,
+    ctx: ConnectionContext,
+    link: DeviceLink,
+    wanted: () => boolean,
+  ): Promise<boolean> {
+    return this.lifecycle.announce(device, ctx, link, wanted);
   }
 
   /** A device's connection is open: it is online, and receives the set values it has not acknowledged. */
-  async connect(device: AuthenticatedDevice, ctx: ConnectionContext, link: DeviceLink): Promise<void> {
-    const { connections, identities, clock } = this.deps;
-    if (!connections.add(device.identity, link, ctx.closeMark)) {
-      // Locked, removed or given new credentials while this connection was being accepted.
-      link.close('closed while connecting');
-      return;
-    }
-    const at = clock.nowMicros();
-    await identities.markSeen(device.identity, { at, ip: ctx.ip ?? undefined, online: true });
-    this.deps.activity.record('connection', device.identity);
-    // Only settable sync resources can hold a set value the device has not reported back; without
-    // any, there is nothing to send and no state to read.
-    const definitions = this.deps.resources.current() ?? (await this.deps.resources.list());
-    const sync = new Set(
-      Object.keys(definitions).filter((alias) => definitions[alias]!.sync && definitions[alias]!.settable),
-    );
-    if (sync.size === 0) return;
-    const record = await identities.get(device.identity);
-    if (!record) return;
-    const pending = pendingSetValues(record.state, sync);
-    if (pending.length > 0) link.deliver(pending);
+  connect(device: AuthenticatedDevice, ctx: ConnectionContext, link: DeviceLink): Promise<void> {
+    return this.lifecycle.connect(device, ctx, link);
   }
 
   /** A device's connection ended; called again for the same link, it does nothing. */
-  async disconnect(device: AuthenticatedDevice, ctx: ConnectionContext, link: DeviceLink): Promise<void> {
-    const { connections, identities, clock } = this.deps;
-    const announced = this.announced.delete(link);
-    const at = clock.nowMicros();
-    if (!connections.has(device.identity, link)) {
-      // Never open (refused by connect, or gone before it was ready): it was never counted, and
-      // raises a disconnect only if its connect was raised.
-      if (announced) this.event('disconnect', device.identity, ctx, at);
-      return;
-    }
-    const wasLast = connections.remove(device.identity, link);
-    this.deps.activity.record('disconnection', device.identity);
-    this.event('disconnect', device.identity, ctx, at);
-    // Online means connected at all: another connection of the same identity keeps it so.
-    if (wasLast) await identities.markSeen(device.identity, { at, online: false });
+  disconnect(device: AuthenticatedDevice, ctx: ConnectionContext, link: DeviceLink): Promise<void> {
+    return this.lifecycle.disconnect(device, ctx, link);
   }
 
   /**
@@ -210,9 +173,9 @@ export class DeviceService {
   }
 
   /**
-   * Resolves once no publish is under way: at stop, once the listeners are closed, so that the
-   * data_in of a publish whose write was still committing reaches the event consumers before they
-   * stop (its data is stored either way).
+   * Resolves once no publish or connect is under way: at stop, once the listeners are closed, so
+   * that the data_in of a publish whose write was still committing, or the disconnect of a connect
+   * cut short, reaches the event consumers before they stop (its data is stored either way).
    */
   settled(): Promise<void> {
     if (this.publishing === 0) return Promise.resolve();
@@ -285,16 +248,5 @@ export class DeviceService {
   /** The number of devices with a connection open in this process. */
   connectedDevices(): number {
     return this.deps.connections.connectedDevices();
-  }
-
-  private event(type: 'connect' | 'disconnect', identity: string, ctx: ConnectionContext, at: number): void {
-    this.deps.events.publish({
-      type,
-      identity,
-      ip: ctx.ip,
-      protocol: ctx.protocol,
-      timestamp: at,
-      connection_id: ctx.connectionId,
-    });
   }
 }

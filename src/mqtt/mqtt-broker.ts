@@ -194,40 +194,58 @@ export async function createMqttBroker({
   skipRoutingNobodyReceives(broker, (client) => sessions.has(client));
   const handlePublish = createPublishHandler(devices);
 
-  /** Device connections by client id, as aedes registers them (and takes one over by its id). */
+  /** Device connections by client id, from their authentication on (a client id names one session). */
   const registered = new Map<string, Session>();
   /** Until aedes reports a connection ready, how its socket closing ends it (aedes may say nothing). */
   const untilReady = new WeakMap<Client, () => void>();
 
   /**
    * Before the CONNACK: the device's `connect` is raised and kept (DeviceService.announce). A
-   * connection of the same identity and client id, which aedes would take over after the CONNACK,
-   * is closed first, so that its disconnect comes before this connect.
+   * connection of the same identity and client id, which aedes would take over at registration, is
+   * closed first, so that its disconnect comes before this connect. A connection closed meanwhile,
+   * or a broker closing, announces nothing (aedes then drops the connection without a word).
    */
   async function accept(client: Client, session: Session, device: AuthenticatedDevice): Promise<void> {
+    const gone = () => client.closed || broker.closed;
+    if (gone()) return drop(client);
     const taken = registered.get(client.id);
-    if (taken && taken.client !== client) {
-      await new Promise<void>((resolve) => {
-        taken.onEnded(resolve);
-        taken.client.close();
-        // Should aedes never report it gone, this connection is not held for ever.
-        setTimeout(resolve, TAKEOVER_WAIT_MS).unref();
-      });
+    registered.set(client.id, session);
+    if (taken) await takeOver(taken);
+    const accepted = !gone() && (await devices.announce(device, session.ctx, session, () => !gone()));
+    if (!accepted) {
+      end(session);
+      return drop(client);
     }
-    await devices.announce(device, session.ctx, session);
     const closed = () => end(session);
     untilReady.set(client, closed);
     client.conn.once('close', closed);
     if (client.closed || client.conn.destroyed) end(session);
   }
 
+  /** A connection that will not be acknowledged: aedes leaves it open when the broker is closing. */
+  function drop(client: Client): void {
+    if (!client.closed) client.close();
+  }
+
+  /** Closes `taken` and waits for its disconnect, or for `TAKEOVER_WAIT_MS` should aedes never report it gone. */
+  async function takeOver(taken: Session): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      taken.onEnded(resolve);
+      taken.client.close();
+      timer = setTimeout(resolve, TAKEOVER_WAIT_MS);
+    });
+    clearTimeout(timer);
+  }
+
   /** A connection is over: its disconnect is raised, after the data_in of what it published. */
   function end(session: Session): void {
-    const { device } = session;
+    const { device, client } = session;
     // Its socket closed before aedes reported it ready, and aedes reported it gone too.
     if (session.over) return;
     session.over = true;
     session.linked = false;
+    if (registered.get(client.id) === session) registered.delete(client.id);
     if (!device) return session.ended();
     // The data_in of a publish still being stored (a QoS 0 publish just before DISCONNECT, a Will)
     // comes before the disconnect: events of one identity are in order.
@@ -255,16 +273,9 @@ export async function createMqttBroker({
     });
   });
 
-  broker.on('client', (client) => {
-    const session = sessions.get(client);
-    if (session?.device) registered.set(client.id, session);
-  });
-
   broker.on('clientDisconnect', (client) => {
     const session = sessions.get(client);
-    if (!session) return;
-    if (registered.get(client.id) === session) registered.delete(client.id);
-    end(session);
+    if (session) end(session);
   });
 
   // Garbage on the socket, a CONNECT that never comes, a protocol violation: aedes closes it.

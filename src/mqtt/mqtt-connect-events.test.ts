@@ -13,13 +13,13 @@ afterEach(async () => {
 
 /** A consumer that stores events at least once, whose stores the test lets finish by hand. */
 function heldConsumer() {
-  let release: () => void = () => {};
+  const waiting: (() => void)[] = [];
   let held = true;
   return {
-    keep: () => (held ? new Promise<void>((resolve) => (release = resolve)) : undefined),
+    keep: () => (held ? new Promise<void>((resolve) => waiting.push(resolve)) : undefined),
     release() {
       held = false;
-      release();
+      for (const resolve of waiting.splice(0)) resolve();
     },
   };
 }
@@ -99,5 +99,61 @@ describe('connect and disconnect events of MQTT devices', () => {
     expect(connect2!.split(' ')[1]).not.toBe(connect1!.split(' ')[1]);
     await expect.poll(() => gw.devices.connectedCount()).toBe(1);
     expect((await gw.device2.getIdentity({ identity: 'd3' })).online).toBe(true);
+  });
+
+  it('takes over a connection of the same client id that is itself still being accepted, in order', async () => {
+    const consumer = heldConsumer();
+    gw = await startMqttGateway({ keep: consumer.keep });
+    await addDevice('d4');
+    const first = connecting('d4', 'same-id');
+    await expect.poll(() => connectionEvents('d4')).toHaveLength(1);
+    let firstClosed = false;
+    (first.stream as Socket).once('close', () => (firstClosed = true));
+    const second = connecting('d4', 'same-id');
+    // The second closes the first, whose connect is not kept yet, before it announces itself.
+    await expect.poll(() => firstClosed).toBe(true);
+    consumer.release();
+    await expect.poll(() => second.connected).toBe(true);
+    await expect.poll(() => connectionEvents('d4')).toHaveLength(3);
+    expect(connectionEvents('d4').map((event) => event.split(' ')[0])).toEqual([
+      'connect',
+      'disconnect',
+      'connect',
+    ]);
+  });
+
+  it('does not let a connection that closed while it was authenticated take over the live one', async () => {
+    gw = await startMqttGateway();
+    await addDevice('d5');
+    const live = connecting('d5', 'same-id');
+    await expect.poll(() => live.connected).toBe(true);
+    const authenticate = gw.devices.authenticate.bind(gw.devices);
+    let authenticating = 0;
+    gw.devices.authenticate = async (...args) => {
+      authenticating++;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return authenticate(...args);
+    };
+    const late = connecting('d5', 'same-id');
+    await expect.poll(() => authenticating).toBe(1);
+    (late.stream as Socket).destroy();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(live.connected).toBe(true);
+    expect(connectionEvents('d5').map((event) => event.split(' ')[0])).toEqual(['connect']);
+  });
+
+  it('gives a connect cut short by a stop its disconnect, and closes its socket', async () => {
+    const consumer = heldConsumer();
+    gw = await startMqttGateway({ keep: consumer.keep });
+    await addDevice('d6');
+    const client = connecting('d6');
+    await expect.poll(() => connectionEvents('d6')).toHaveLength(1);
+    const socketClosed = new Promise((resolve) => (client.stream as Socket).once('close', resolve));
+    await new Promise<void>((resolve) => gw.broker.close(() => resolve()));
+    consumer.release();
+    await socketClosed;
+    await expect
+      .poll(() => connectionEvents('d6').map((event) => event.split(' ')[0]))
+      .toEqual(['connect', 'disconnect']);
   });
 });
