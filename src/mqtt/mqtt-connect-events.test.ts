@@ -44,6 +44,10 @@ const connectionEvents = (identity: string) =>
     .filter((event) => event.identity === identity && /connect/.test(event.type))
     .map((event) => `${event.type} ${event.connection_id}`);
 
+/** The types of an identity's connect and disconnect events, in order. */
+const connectionEventTypes = (identity: string) =>
+  connectionEvents(identity).map((event) => event.split(' ')[0]);
+
 describe('connect and disconnect events of MQTT devices', () => {
   it('raises connect, stored by the consumers, before the CONNACK', async () => {
     const consumer = heldConsumer();
@@ -72,9 +76,7 @@ describe('connect and disconnect events of MQTT devices', () => {
     // drops the connection without a word.
     await new Promise((resolve) => setTimeout(resolve, 100));
     consumer.release();
-    await expect
-      .poll(() => connectionEvents('d2').map((event) => event.split(' ')[0]))
-      .toEqual(['connect', 'disconnect']);
+    await expect.poll(() => connectionEventTypes('d2')).toEqual(['connect', 'disconnect']);
     const [connect, disconnect] = connectionEvents('d2');
     expect(connect!.split(' ')[1]).toBe(disconnect!.split(' ')[1]);
     expect(gw.devices.connectedCount()).toBe(0);
@@ -90,11 +92,7 @@ describe('connect and disconnect events of MQTT devices', () => {
     await expect.poll(() => second.connected).toBe(true);
     await expect.poll(() => connectionEvents('d3')).toHaveLength(3);
     const [connect1, disconnect1, connect2] = connectionEvents('d3');
-    expect([connect1, disconnect1, connect2].map((event) => event!.split(' ')[0])).toEqual([
-      'connect',
-      'disconnect',
-      'connect',
-    ]);
+    expect(connectionEventTypes('d3')).toEqual(['connect', 'disconnect', 'connect']);
     expect(disconnect1!.split(' ')[1]).toBe(connect1!.split(' ')[1]);
     expect(connect2!.split(' ')[1]).not.toBe(connect1!.split(' ')[1]);
     await expect.poll(() => gw.devices.connectedCount()).toBe(1);
@@ -115,11 +113,7 @@ describe('connect and disconnect events of MQTT devices', () => {
     consumer.release();
     await expect.poll(() => second.connected).toBe(true);
     await expect.poll(() => connectionEvents('d4')).toHaveLength(3);
-    expect(connectionEvents('d4').map((event) => event.split(' ')[0])).toEqual([
-      'connect',
-      'disconnect',
-      'connect',
-    ]);
+    expect(connectionEventTypes('d4')).toEqual(['connect', 'disconnect', 'connect']);
   });
 
   it('does not let a connection that closed while it was authenticated take over the live one', async () => {
@@ -139,7 +133,7 @@ describe('connect and disconnect events of MQTT devices', () => {
     (late.stream as Socket).destroy();
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(live.connected).toBe(true);
-    expect(connectionEvents('d5').map((event) => event.split(' ')[0])).toEqual(['connect']);
+    expect(connectionEventTypes('d5')).toEqual(['connect']);
   });
 
   it('gives a connect cut short by a stop its disconnect, and closes its socket', async () => {
@@ -152,8 +146,6 @@ describe('connect and disconnect events of MQTT devices', () => {
     await new Promise<void>((resolve) => gw.broker.close(() => resolve()));
     consumer.release();
     await socketClosed;
-    await expect
-      .poll(() => connectionEvents('d6').map((event) => event.split(' ')[0]))
-      .toEqual(['connect', 'disconnect']);
+    await expect.poll(() => connectionEventTypes('d6')).toEqual(['connect', 'disconnect']);
   });
 });
