@@ -48,13 +48,19 @@ const connectionEvents = (identity: string) =>
 const connectionEventTypes = (identity: string) =>
   connectionEvents(identity).map((event) => event.split(' ')[0]);
 
+/** A gateway whose consumer holds what it stores, and a device of it whose `connect` is raised and held. */
+async function heldConnect(identity: string, clientId?: string) {
+  const consumer = heldConsumer();
+  gw = await startMqttGateway({ keep: consumer.keep });
+  await addDevice(identity);
+  const client = connecting(identity, clientId);
+  await expect.poll(() => connectionEvents(identity)).toHaveLength(1);
+  return { consumer, client };
+}
+
 describe('connect and disconnect events of MQTT devices', () => {
   it('raises connect, stored by the consumers, before the CONNACK', async () => {
-    const consumer = heldConsumer();
-    gw = await startMqttGateway({ keep: consumer.keep });
-    await addDevice('d1');
-    const client = connecting('d1');
-    await expect.poll(() => connectionEvents('d1')).toHaveLength(1);
+    const { consumer, client } = await heldConnect('d1');
     await new Promise((resolve) => setTimeout(resolve, 200));
     // Not acknowledged while its event is not stored.
     expect(client.connected).toBe(false);
@@ -66,11 +72,7 @@ describe('connect and disconnect events of MQTT devices', () => {
   });
 
   it('raises the disconnect of a connection that closes before it is acknowledged', async () => {
-    const consumer = heldConsumer();
-    gw = await startMqttGateway({ keep: consumer.keep });
-    await addDevice('d2');
-    const client = connecting('d2');
-    await expect.poll(() => connectionEvents('d2')).toHaveLength(1);
+    const { consumer, client } = await heldConnect('d2');
     (client.stream as Socket).destroy();
     // The gateway sees the socket close while the connect is not yet acknowledged: aedes then
     // drops the connection without a word.
@@ -100,11 +102,7 @@ describe('connect and disconnect events of MQTT devices', () => {
   });
 
   it('takes over a connection of the same client id that is itself still being accepted, in order', async () => {
-    const consumer = heldConsumer();
-    gw = await startMqttGateway({ keep: consumer.keep });
-    await addDevice('d4');
-    const first = connecting('d4', 'same-id');
-    await expect.poll(() => connectionEvents('d4')).toHaveLength(1);
+    const { consumer, client: first } = await heldConnect('d4', 'same-id');
     let firstClosed = false;
     (first.stream as Socket).once('close', () => (firstClosed = true));
     const second = connecting('d4', 'same-id');
@@ -137,11 +135,7 @@ describe('connect and disconnect events of MQTT devices', () => {
   });
 
   it('gives a connect cut short by a stop its disconnect, and closes its socket', async () => {
-    const consumer = heldConsumer();
-    gw = await startMqttGateway({ keep: consumer.keep });
-    await addDevice('d6');
-    const client = connecting('d6');
-    await expect.poll(() => connectionEvents('d6')).toHaveLength(1);
+    const { consumer, client } = await heldConnect('d6');
     const socketClosed = new Promise((resolve) => (client.stream as Socket).once('close', resolve));
     await new Promise<void>((resolve) => gw.broker.close(() => resolve()));
     consumer.release();
